@@ -1,0 +1,241 @@
+"""Structure: pages of lines → blocks (paragraphs, headings, numbered paragraphs, bullets,
+agenda items, recommendations and resolutions) with their section path.
+
+Board papers are typeset reports: paragraphs are separated by extra vertical space, wrapped
+lines are hard breaks, and every page repeats a header or footer. We use the vertical gaps
+recorded by the loader where there are any, and the text's own shape everywhere else.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .models import Block, BlockKind, Line, Page
+
+# A gap this many line pitches or more above a line starts a new paragraph.
+PARAGRAPH_GAP = 1.35
+HEADER_FOOTER_DEPTH = 2  # lines at the top and bottom of a page examined for repeats
+HEADER_FOOTER_SHARE = 0.4  # a line repeated on this share of pages is furniture
+
+_PAGE_NUMBER = re.compile(r"^\s*(page\s+)?\d{1,4}(\s*(of|/)\s*\d{1,4})?\s*$", re.IGNORECASE)
+_DIGITS = re.compile(r"\d+")
+
+NUMBERED = re.compile(r"^(?P<num>\d{1,3}(?:\.\d{1,3})*)\.?\s+(?=\S)")
+_NUMBERED_STRICT = re.compile(r"^(?:\d{1,3}\.|\d{1,2}(?:\.\d{1,2})+\.?)\s+[A-Z(“\"'‘]")
+LETTERED = re.compile(r"^(?P<num>\((?:[a-z]|[ivx]{1,4}|\d{1,2})\)|[a-z]\))\s+")
+BULLET = re.compile(r"^\s*[•●▪◦·▸►\-–*]\s+|^o\s+(?=[A-Z])")
+AGENDA_PAGES = re.compile(r"\(Pages?\s+\d+", re.IGNORECASE)
+RECOMMENDED = re.compile(r"\bRECOMMEND(?:ED|ATIONS?)\b")
+RESOLVED = re.compile(r"\bRESOLVED\b")
+_SENTENCE_END = re.compile(r"[.!?:;)\"'’”]\s*$")
+_HYPHEN_PREFIXES = {
+    "well", "self", "co", "non", "pre", "post", "multi", "cross", "long", "short", "high", "low",
+    "anti", "inter", "sub", "cost", "evidence", "place", "age", "joint", "front", "follow",
+    "end", "year", "all", "up", "face", "one", "two", "three", "four", "part", "full", "half",
+}  # fmt: skip
+
+
+def blocks_from_pages(pages: Iterable[Page]) -> list[Block]:
+    """The document's blocks in reading order, headers/footers and page numbers dropped."""
+    pages = list(pages)
+    furniture = _repeated_furniture(pages)
+    grouped = _group_lines(pages, furniture)
+    blocks = [_make_block(lines) for lines in grouped]
+    blocks = [block for block in blocks if block.text]
+    _assign_sections(blocks)
+    return blocks
+
+
+# --- headers, footers, page numbers -------------------------------------------------------
+
+
+def _furniture_key(text: str) -> str:
+    return _DIGITS.sub("#", text.strip().lower())
+
+
+def _edge_lines(page: Page) -> list[str]:
+    texts = [line.text for line in page.lines if line.text.strip()]
+    return texts[:HEADER_FOOTER_DEPTH] + texts[-HEADER_FOOTER_DEPTH:]
+
+
+def _repeated_furniture(pages: list[Page]) -> set[str]:
+    if len(pages) < 3:
+        return set()
+    counts: Counter[str] = Counter()
+    for page in pages:
+        counts.update({_furniture_key(text) for text in _edge_lines(page)})
+    threshold = max(3, HEADER_FOOTER_SHARE * len(pages))
+    return {key for key, count in counts.items() if count >= threshold}
+
+
+def _is_furniture(line: Line, position_from_edge: int, furniture: set[str]) -> bool:
+    if position_from_edge >= HEADER_FOOTER_DEPTH:
+        return False
+    return bool(_PAGE_NUMBER.match(line.text)) or _furniture_key(line.text) in furniture
+
+
+# --- lines → groups of lines (one per block) ----------------------------------------------
+
+
+@dataclass
+class _PlacedLine:
+    text: str
+    page: int
+    starts_block: bool
+
+
+def _group_lines(pages: list[Page], furniture: set[str]) -> list[list[_PlacedLine]]:
+    placed: list[_PlacedLine] = []
+    for page in pages:
+        visible = [line for line in page.lines if line.text.strip()]
+        last = len(visible) - 1
+        first_on_page = True
+        for index, line in enumerate(visible):
+            if _is_furniture(line, min(index, last - index), furniture):
+                continue
+            previous = placed[-1].text if placed else ""
+            if first_on_page:
+                starts = _starts_block_across_page(previous, line.text)
+            else:
+                starts = _starts_block(previous, line)
+            placed.append(_PlacedLine(line.text.strip(), page.number, starts))
+            first_on_page = False
+    groups: list[list[_PlacedLine]] = []
+    for line in placed:
+        if line.starts_block or not groups:
+            groups.append([line])
+        else:
+            groups[-1].append(line)
+    return groups
+
+
+def _starts_block(previous: str, line: Line) -> bool:
+    if not previous:
+        return True
+    if line.gap_before is not None and line.gap_before >= PARAGRAPH_GAP:
+        return True
+    text = line.text.strip()
+    if previous.count("(") > previous.count(")"):
+        return False  # "(Pages 17" / "- 22)": a bracket left open carries on
+    previous_closed = bool(_SENTENCE_END.search(previous))
+    if BULLET.match(text):
+        return True
+    if (_NUMBERED_STRICT.match(text) or LETTERED.match(text)) and (
+        previous_closed or len(previous) < 60
+    ):
+        return True
+    # Without gap information (text files, odd PDFs) a short unterminated line is a heading.
+    return line.gap_before is None and _looks_like_heading(previous) and previous_closed is False
+
+
+def _starts_block_across_page(previous: str, text: str) -> bool:
+    """A paragraph carries over a page break when it was left open mid-sentence."""
+    if not previous:
+        return True
+    stripped = text.strip()
+    if BULLET.match(stripped) or _NUMBERED_STRICT.match(stripped):
+        return True
+    if _SENTENCE_END.search(previous) or _looks_like_heading(previous):
+        return True
+    return not (stripped[:1].islower() or stripped[:1].isdigit())
+
+
+# --- one group → one block ----------------------------------------------------------------
+
+
+def join_lines(lines: Iterable[str]) -> str:
+    """Join hard-wrapped lines into running text, mending end-of-line hyphenation."""
+    text = ""
+    for raw in lines:
+        line = " ".join(raw.split())
+        if not line:
+            continue
+        if not text:
+            text = line
+            continue
+        match = re.search(r"([A-Za-z]+)-$", text)
+        if match and line[:1].islower() and match.group(1).lower() not in _HYPHEN_PREFIXES:
+            text = text[:-1] + line  # "safe-" + "guarding" → "safeguarding"
+        elif text.endswith(("-", "–", "/")) and not text.endswith(" -"):
+            text = text + line
+        else:
+            text = f"{text} {line}"
+    return text
+
+
+def _make_block(lines: list[_PlacedLine]) -> Block:
+    text = join_lines(line.text for line in lines)
+    kind, paragraph = classify(text, line_count=len(lines))
+    return Block(
+        text=text, kind=kind, page=lines[0].page, page_end=lines[-1].page, paragraph=paragraph
+    )
+
+
+def classify(text: str, *, line_count: int = 1) -> tuple[BlockKind, str | None]:
+    """What kind of block this text is, and its printed paragraph number if it has one."""
+    paragraph: str | None = None
+    numbered = NUMBERED.match(text) if _NUMBERED_STRICT.match(text) else None
+    lettered = LETTERED.match(text)
+    if numbered:
+        paragraph = numbered.group("num")
+    elif lettered:
+        paragraph = lettered.group("num")
+    if AGENDA_PAGES.search(text) and numbered and len(text) < 300:
+        return BlockKind.AGENDA_ITEM, paragraph
+    if RECOMMENDED.search(text) and re.search(r"\bis\s+RECOMMENDED\b|RECOMMENDATIONS?\b", text):
+        return BlockKind.RECOMMENDATION, paragraph
+    if RESOLVED.search(text):
+        return BlockKind.RESOLUTION, paragraph
+    if line_count <= 2 and _looks_like_heading(text):
+        return BlockKind.HEADING, paragraph
+    if BULLET.match(text):
+        return BlockKind.BULLET, paragraph
+    if numbered or lettered:
+        return BlockKind.NUMBERED, paragraph
+    return BlockKind.PARAGRAPH, paragraph
+
+
+def _looks_like_heading(text: str) -> bool:
+    stripped = text.strip()
+    body = NUMBERED.sub("", stripped) if _NUMBERED_STRICT.match(stripped) else stripped
+    words = body.split()
+    if not words or len(words) > 12 or len(body) > 90:
+        return False
+    if not any(ch.isalpha() for ch in body) or BULLET.match(stripped):
+        return False
+    if re.search(r"[.,;]\s*$", body) or body[:1].islower():
+        return False
+    # Headings are mostly capitalised words; a sentence fragment is mostly lower case.
+    capitalised = sum(1 for word in words if word[:1].isupper() or not word[:1].isalpha())
+    return capitalised / len(words) >= 0.5 or body.isupper()
+
+
+# --- section paths ------------------------------------------------------------------------
+
+
+def _heading_level(text: str) -> int:
+    numbered = NUMBERED.match(text) if _NUMBERED_STRICT.match(text) else None
+    if numbered:
+        return min(numbered.group("num").count(".") + 1, 3)
+    letters = [ch for ch in text if ch.isalpha()]
+    if letters and all(ch.isupper() for ch in letters):
+        return 1
+    if re.match(r"^(annex|appendix|item|part|section|agenda)\b", text, re.IGNORECASE):
+        return 1
+    return 2
+
+
+def _assign_sections(blocks: list[Block]) -> None:
+    stack: list[tuple[int, str]] = []
+    for block in blocks:
+        if block.kind in (BlockKind.HEADING, BlockKind.AGENDA_ITEM):
+            # An agenda item opens the report that follows it in a pack.
+            level = 1 if block.kind is BlockKind.AGENDA_ITEM else _heading_level(block.text)
+            stack = [(lvl, title) for lvl, title in stack if lvl < level]
+            block.section = tuple(title for _, title in stack)
+            stack.append((level, block.text))
+        else:
+            block.section = tuple(title for _, title in stack)
