@@ -159,7 +159,7 @@ def join_lines(lines: Iterable[str]) -> str:
         match = re.search(r"([A-Za-z]+)-$", text)
         if match and line[:1].islower() and match.group(1).lower() not in _HYPHEN_PREFIXES:
             text = text[:-1] + line  # "safe-" + "guarding" → "safeguarding"
-        elif text.endswith(("-", "–", "/")) and not text.endswith(" -"):
+        elif text.endswith(("-", "/")) and not text.endswith(" -"):
             text = text + line
         else:
             text = f"{text} {line}"

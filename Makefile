@@ -1,0 +1,44 @@
+# The things people do. `make run` and `make test` are the README's two commands.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: setup run ingest serve test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# torch first, pinned: the CPU wheel. Left to the resolver it would pull GBs of CUDA.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+ingest: setup
+	$(BIN)/boardpapers ingest corpus/
+
+serve: setup
+	$(BIN)/boardpapers serve --host 127.0.0.1 --port 8000
+
+# Ingest the sample papers (unchanged files cost nothing) and serve on http://127.0.0.1:8000
+run: ingest serve
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy ingest service bench
+
+test: setup lint
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python -m bench.quality
+
+clean:
+	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache

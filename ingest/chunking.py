@@ -1,0 +1,162 @@
+"""Chunking: blocks → paragraph-aligned chunks that fit the embedding model's window.
+
+A chunk never mixes sections, starts at a numbered paragraph or heading, and is cut at
+sentence boundaries only when one paragraph alone is longer than the window (the model would
+otherwise ignore its tail, so the tail could never be found).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .models import Block, BlockKind, Chunk, DocumentMeta
+from .sentences import sentence_spans
+
+SECTION_SEPARATOR = " > "
+BLOCK_SEPARATOR = "\n\n"
+# Budget left for the chunk's own text once the title and section path are prefixed.
+MIN_BODY_TOKENS = 96
+# A numbered paragraph starts a fresh chunk unless what precedes it is only a short lead-in.
+LEAD_IN_TOKENS = 40
+
+TokenCounter = Callable[[str], int]
+
+
+@dataclass
+class _Piece:
+    """A block, or a sentence run of an over-long block, placed in the document text."""
+
+    block: Block
+    start: int
+    end: int
+    tokens: int
+
+
+def document_text(blocks: list[Block]) -> str:
+    """The document as one string; chunk offsets index into it."""
+    return BLOCK_SEPARATOR.join(block.text for block in blocks)
+
+
+def chunk_blocks(
+    blocks: list[Block],
+    meta: DocumentMeta,
+    version: str,
+    count_tokens: TokenCounter,
+    max_tokens: int,
+) -> list[Chunk]:
+    full_text = document_text(blocks)
+    pieces = _pieces(blocks, meta, count_tokens, max_tokens)
+    groups: list[list[_Piece]] = []
+    used = 0
+    for piece in pieces:
+        budget = _body_budget(piece.block, meta, count_tokens, max_tokens)
+        current = groups[-1] if groups else None
+        if current is None or _starts_new_chunk(current, piece, used, budget):
+            groups.append([piece])
+            used = piece.tokens
+        else:
+            current.append(piece)
+            used += piece.tokens
+    chunks = []
+    for ordinal, group in enumerate(groups):
+        first, last = group[0], group[-1]
+        paragraph = next((p.block.paragraph for p in group if p.block.paragraph), None)
+        kind = next(
+            (p.block.kind.value for p in group if p.block.kind is not BlockKind.HEADING),
+            first.block.kind.value,
+        )
+        chunks.append(
+            Chunk(
+                chunk_id=f"{meta.doc_id}:{version[:12]}:{ordinal:05d}",
+                doc_id=meta.doc_id,
+                version=version,
+                ordinal=ordinal,
+                text=full_text[first.start : last.end],
+                page=first.block.page,
+                page_end=max(p.block.page_end for p in group),
+                section=SECTION_SEPARATOR.join(first.block.section),
+                paragraph=paragraph,
+                kind=kind,
+                char_start=first.start,
+                char_end=last.end,
+                meta=meta,
+            )
+        )
+    return chunks
+
+
+def _starts_new_chunk(current: list[_Piece], piece: _Piece, used: int, budget: int) -> bool:
+    if used + piece.tokens > budget:
+        return True
+    previous = current[-1].block
+    block = piece.block
+    if block is previous:
+        return False  # sentence runs of one long block were already sized to fit
+    if block.section != previous.section and previous.kind is not BlockKind.HEADING:
+        return True
+    if block.kind in (BlockKind.HEADING, BlockKind.AGENDA_ITEM):
+        return True
+    numbered = block.kind is BlockKind.NUMBERED and not (block.paragraph or "").startswith("(")
+    lettered = (block.paragraph or "")[:1] == "(" or (block.paragraph or "").endswith(")")
+    return numbered and not lettered and used > LEAD_IN_TOKENS
+
+
+def _body_budget(block: Block, meta: DocumentMeta, count: TokenCounter, max_tokens: int) -> int:
+    header = f"{meta.title} — {SECTION_SEPARATOR.join(block.section)}"
+    return max(MIN_BODY_TOKENS, max_tokens - count(header))
+
+
+def _pieces(
+    blocks: list[Block], meta: DocumentMeta, count: TokenCounter, max_tokens: int
+) -> list[_Piece]:
+    pieces: list[_Piece] = []
+    offset = 0
+    for block in blocks:
+        start = offset
+        offset += len(block.text) + len(BLOCK_SEPARATOR)
+        tokens = count(block.text)
+        budget = _body_budget(block, meta, count, max_tokens)
+        if tokens <= budget:
+            pieces.append(_Piece(block, start, start + len(block.text), tokens))
+            continue
+        pieces.extend(_sentence_runs(block, start, count, budget))
+    return pieces
+
+
+def _sentence_runs(block: Block, start: int, count: TokenCounter, budget: int) -> list[_Piece]:
+    """Cut an over-long block at sentence boundaries into runs that each fit `budget`."""
+    runs: list[_Piece] = []
+    run_start: int | None = None
+    run_end = 0
+    run_tokens = 0
+    for s, e in _fitting_spans(block.text, count, budget):
+        tokens = count(block.text[s:e])
+        if run_start is not None and run_tokens + tokens > budget:
+            runs.append(_Piece(block, start + run_start, start + run_end, run_tokens))
+            run_start = None
+        if run_start is None:
+            run_start, run_tokens = s, 0
+        run_end = e
+        run_tokens += tokens
+    if run_start is not None:
+        runs.append(_Piece(block, start + run_start, start + run_end, run_tokens))
+    return runs
+
+
+def _fitting_spans(text: str, count: TokenCounter, budget: int) -> list[tuple[int, int]]:
+    """Sentence spans, with any sentence longer than `budget` (a table row run together, a
+    list without full stops) cut further at word boundaries."""
+    spans: list[tuple[int, int]] = []
+    for s, e in sentence_spans(text):
+        if count(text[s:e]) <= budget:
+            spans.append((s, e))
+            continue
+        words = [(m.start() + s, m.end() + s) for m in re.finditer(r"\S+", text[s:e])]
+        # Word-pieces per word vary; cut by a conservative share of the budget, then check.
+        step = max(8, int(budget / 2.0))
+        for i in range(0, len(words), step):
+            piece = words[i : i + step]
+            spans.append((piece[0][0], piece[-1][1]))
+    return spans

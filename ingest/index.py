@@ -1,0 +1,191 @@
+"""The index: the one place that reads and writes the store — a Chroma collection of chunk
+vectors, the manifest of live documents, and the keyword index.
+
+Write order for a new or changed document: stage its chunks in the manifest, add their
+vectors to Chroma, publish (one SQLite transaction switches the live version), then delete
+the old version's vectors. Every query filters Chroma to live versions, so a reader never
+sees two versions of a paper, and a crash at any point leaves the old version live and the
+new one's leftovers to be swept by the next run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+from .keyword_index import KeywordIndex
+from .manifest import Manifest, StoredDocument
+from .models import Chunk, DocumentMeta, Page
+from .settings import IngestSettings
+
+log = logging.getLogger(__name__)
+
+ADD_BATCH = 256
+
+
+def make_chroma_client(settings: IngestSettings) -> Any:
+    """The Chroma client the settings ask for: embedded on disk, or a Chroma server."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_mode == "server":
+        return chromadb.HttpClient(
+            host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+        )
+    settings.chroma_path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Restrictions applied inside both indexes, never after them."""
+
+    documents: tuple[str, ...] = ()
+    bodies: tuple[str, ...] = ()
+    doc_types: tuple[str, ...] = ()
+    date_from: str | None = None  # ISO dates, inclusive
+    date_to: str | None = None
+    access: tuple[str, ...] = ()
+
+    def admits(self, meta: DocumentMeta) -> bool:
+        if self.documents and meta.doc_id not in self.documents:
+            return False
+        if self.bodies and meta.body.lower() not in {b.lower() for b in self.bodies}:
+            return False
+        if self.doc_types and meta.doc_type.lower() not in {t.lower() for t in self.doc_types}:
+            return False
+        if self.access and meta.access not in self.access:
+            return False
+        date = meta.date or ""
+        if self.date_from and (not date or date < self.date_from):
+            return False
+        return not (self.date_to and (not date or date > self.date_to))
+
+
+class PaperIndex:
+    def __init__(
+        self, settings: IngestSettings, embeddings: Embeddings, chroma_client: Any | None = None
+    ) -> None:
+        self.settings = settings
+        self.embeddings = embeddings
+        self.manifest = Manifest(settings.manifest_path)
+        self._client = chroma_client or make_chroma_client(settings)
+        # embedding_function=None: Chroma must never embed (its default downloads a model).
+        self._collection = self._client.get_or_create_collection(
+            name=settings.collection,
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+        self._keyword: KeywordIndex | None = None
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def documents(self) -> list[StoredDocument]:
+        return self.manifest.documents()
+
+    def document(self, doc_id: str) -> StoredDocument | None:
+        return self.manifest.document(doc_id)
+
+    def version_of(self, doc_id: str) -> str | None:
+        stored = self.manifest.document(doc_id)
+        return stored.version if stored else None
+
+    def live_versions(self, filters: SearchFilters | None = None) -> list[str]:
+        docs = self.manifest.documents()
+        return [d.version for d in docs if filters is None or filters.admits(d.meta)]
+
+    def dense_search(
+        self, query_vector: Sequence[float], k: int, filters: SearchFilters | None = None
+    ) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the nearest live chunks that pass the filters."""
+        versions = self.live_versions(filters)
+        if not versions:
+            return []
+        result = self._collection.query(
+            query_embeddings=[list(query_vector)],
+            n_results=k,
+            where={"version": {"$in": versions}},
+            include=["distances"],
+        )
+        ids = result["ids"][0]
+        distances = result["distances"][0] if result.get("distances") else [1.0] * len(ids)
+        return [(chunk_id, 1.0 - float(d)) for chunk_id, d in zip(ids, distances, strict=True)]
+
+    def keyword_index(self) -> KeywordIndex:
+        """The keyword index for what is live now, loaded or rebuilt when it is stale."""
+        generation = self.manifest.generation()
+        if self._keyword is not None and self._keyword.generation == generation:
+            return self._keyword
+        loaded = KeywordIndex.load(self.settings.keyword_index_path)
+        if loaded is None or loaded.generation != generation:
+            loaded = self._rebuild_keyword_index(generation)
+        self._keyword = loaded
+        return loaded
+
+    def chunk_count(self) -> int:
+        return int(self._collection.count())
+
+    # --- writes ----------------------------------------------------------------------------
+
+    def sweep(self) -> None:
+        """Remove what a run that died left behind: staged rows and unpublished vectors."""
+        self.manifest.drop_unpublished()
+        live = self.live_versions()
+        where: dict[str, Any] = {"version": {"$nin": live}} if live else {}
+        if where:
+            self._collection.delete(where=where)
+        elif self._collection.count():
+            self._collection.delete(where={"version": {"$ne": ""}})
+
+    def replace_document(
+        self, meta: DocumentMeta, version: str, path: str, pages: Sequence[Page], chunks: list[Chunk]
+    ) -> None:
+        """Make `chunks` the live content of `meta.doc_id`, replacing any earlier version."""
+        self.manifest.stage(meta, version, pages, chunks)
+        for start in range(0, len(chunks), ADD_BATCH):
+            batch = chunks[start : start + ADD_BATCH]
+            vectors = self.embeddings.embed_documents([c.context_text() for c in batch])
+            self._collection.upsert(
+                ids=[c.chunk_id for c in batch],
+                embeddings=vectors,
+                documents=[c.text for c in batch],
+                metadatas=[_chroma_metadata(c) for c in batch],
+            )
+        self.manifest.publish(meta, version, path, pages=len(pages), chunk_count=len(chunks))
+        self._collection.delete(
+            where={"$and": [{"doc_id": meta.doc_id}, {"version": {"$ne": version}}]}
+        )
+
+    def remove_document(self, doc_id: str) -> bool:
+        removed = self.manifest.remove(doc_id)
+        self._collection.delete(where={"doc_id": doc_id})
+        return removed
+
+    def refresh_keyword_index(self) -> None:
+        """Rebuild the keyword index now (after a batch) rather than on the next query."""
+        self.keyword_index()
+
+    def _rebuild_keyword_index(self, generation: int) -> KeywordIndex:
+        keyword = KeywordIndex.build(self.manifest.live_chunks(), generation)
+        try:
+            keyword.save(self.settings.keyword_index_path)
+        except OSError:  # a read-only data folder still answers from memory
+            log.warning("could not save the keyword index", exc_info=True)
+        return keyword
+
+
+def _chroma_metadata(chunk: Chunk) -> dict[str, str | int]:
+    return {
+        "doc_id": chunk.doc_id,
+        "version": chunk.version,
+        "page": chunk.page,
+        "page_end": chunk.page_end,
+        "kind": chunk.kind,
+        "section": chunk.section,
+        "paragraph": chunk.paragraph or "",
+    }

@@ -1,0 +1,115 @@
+"""The keyword index: BM25 (bm25s) over the live chunks' contextual text, kept in the data
+folder beside Chroma and rebuilt whenever what is live changes.
+
+Exact words matter in board papers (names, acronyms, figures, "Section 136"), which dense
+embeddings blur; this index is the other half of hybrid retrieval.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from .models import Chunk
+
+_TOKEN = re.compile(r"[a-z0-9£%]+(?:['’][a-z]+)?")
+_STOPWORDS = frozenset(
+    "a an and are as at be been but by for from had has have he her his how i if in into is it "
+    "its of on or our she so than that the their them then there these they this those to was "
+    "we were what when where which who whom why will with would you your did do does".split()
+)  # fmt: skip
+_STAMP = "boardpapers.json"
+
+
+class Tokenizer:
+    """Lower-cased, stemmed word tokens; shared by indexing and querying so they agree."""
+
+    def __init__(self) -> None:
+        import Stemmer
+
+        self._stemmer = Stemmer.Stemmer("english")
+
+    def words(self, text: str) -> list[str]:
+        return [t for t in _TOKEN.findall(text.lower().replace("’", "'")) if t not in _STOPWORDS]
+
+    def __call__(self, text: str) -> list[str]:
+        return list(self._stemmer.stemWords(self.words(text)))
+
+
+class KeywordIndex:
+    """BM25 over a fixed list of chunk ids, in the order given at build time."""
+
+    def __init__(self, chunk_ids: list[str], model: object | None, generation: int) -> None:
+        self.chunk_ids = chunk_ids
+        self.generation = generation
+        self._model = model
+        self._position = {chunk_id: i for i, chunk_id in enumerate(chunk_ids)}
+        self.tokenizer = Tokenizer()
+
+    @classmethod
+    def build(cls, chunks: list[Chunk], generation: int) -> KeywordIndex:
+        import bm25s
+
+        tokenizer = Tokenizer()
+        ids = [chunk.chunk_id for chunk in chunks]
+        model = None
+        if chunks:
+            model = bm25s.BM25(k1=1.2, b=0.75)
+            model.index([tokenizer(c.context_text()) for c in chunks], show_progress=False)
+        return cls(ids, model, generation)
+
+    def save(self, folder: Path) -> None:
+        staging = folder.with_name(folder.name + ".new")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        if self._model is not None:
+            self._model.save(str(staging), show_progress=False)  # type: ignore[attr-defined]
+        stamp = {"generation": self.generation, "chunk_ids": self.chunk_ids}
+        (staging / _STAMP).write_text(json.dumps(stamp), encoding="utf-8")
+        # Swap folders so a reader never loads a half-written index.
+        old = folder.with_name(folder.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if folder.exists():
+            folder.rename(old)
+        staging.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path) -> KeywordIndex | None:
+        import bm25s
+
+        try:
+            stamp = json.loads((folder / _STAMP).read_text(encoding="utf-8"))
+            model = bm25s.BM25.load(str(folder)) if stamp["chunk_ids"] else None
+        except (OSError, ValueError, KeyError):
+            return None
+        return cls(list(stamp["chunk_ids"]), model, int(stamp["generation"]))
+
+    def __len__(self) -> int:
+        return len(self.chunk_ids)
+
+    def scores(self, query: str, allowed: set[str] | None = None) -> dict[str, float]:
+        """BM25 score of every matching chunk (only `allowed` ones when given)."""
+        if self._model is None:
+            return {}
+        tokens = [t for t in self.tokenizer(query) if t in self._vocab]
+        if not tokens:
+            return {}
+        weights = None
+        if allowed is not None:
+            weights = np.zeros(len(self.chunk_ids), dtype=np.float32)
+            for chunk_id in allowed:
+                position = self._position.get(chunk_id)
+                if position is not None:
+                    weights[position] = 1.0
+        values = self._model.get_scores(tokens, weight_mask=weights)  # type: ignore[attr-defined]
+        hits = np.nonzero(values > 0)[0]
+        return {self.chunk_ids[i]: float(values[i]) for i in hits}
+
+    @property
+    def _vocab(self) -> dict[str, int]:
+        return self._model.vocab_dict  # type: ignore[union-attr,attr-defined,no-any-return]

@@ -1,0 +1,49 @@
+"""Settings of the ingest side: where the index lives and how documents are cut up.
+
+Built at the edge (CLI, `create_app`) and passed down; never a module-level instance.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class IngestSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BOARDPAPERS_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    data_dir: Path = Field(
+        Path("data"), description="Folder holding the Chroma store, manifest and keyword index."
+    )
+    chroma_mode: Literal["embedded", "server"] = Field(
+        "embedded",
+        description="'embedded': a PersistentClient in data_dir; 'server': a Chroma server.",
+    )
+    chroma_host: str = Field("127.0.0.1", description="Chroma server host (server mode).")
+    chroma_port: int = Field(8001, description="Chroma server port (server mode).")
+    collection: str = Field("boardpapers", description="Chroma collection name.")
+    chunk_max_tokens: int = Field(
+        250,
+        ge=64,
+        le=256,
+        description="Most word-pieces a chunk (with its title and section) may take; the "
+        "embedding model reads 256, so more would never be searched.",
+    )
+    embedding_batch_size: int = Field(32, ge=1, description="Texts embedded per model call.")
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.data_dir / "manifest.sqlite3"
+
+    @property
+    def keyword_index_path(self) -> Path:
+        return self.data_dir / "keyword-index"

@@ -1,0 +1,127 @@
+"""The extractive answerer: no LLM. It picks the sentences of the retrieved passages that
+answer the question, orders them, and cites each one.
+
+Each sentence is scored by its meaning's closeness to the question (the same embedding model
+as retrieval) and by the question's key terms it contains; the best few, grouped by passage
+and kept in reading order within a passage, make the answer. Quotes are cut from the chunk
+text by character span, so they are verbatim by construction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ingest.index import PaperIndex
+from ingest.keyword_index import Tokenizer
+from ingest.sentences import sentence_spans
+
+from ..retrieval import Hit
+from ..settings import Settings
+from . import NOT_COVERED, AnswerResult, Citation
+from .citations import quote_pages
+from .evidence import check_evidence
+
+MIN_SENTENCE_CHARS = 25
+# A sentence must score this share of the best sentence's score to join the answer.
+KEEP_SHARE = 0.8
+_LEADING_MARK = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3})*\.?|\([a-z0-9]{1,4}\)|[a-z]\)|[•●▪◦·\-–*])\s+")
+
+
+@dataclass
+class _Candidate:
+    hit_rank: int
+    hit: Hit
+    start: int
+    end: int
+    text: str
+    score: float = 0.0
+
+
+class ExtractiveAnswerer:
+    mode = "extractive"
+
+    def __init__(self, index: PaperIndex, settings: Settings) -> None:
+        self.index = index
+        self.settings = settings
+        self.tokenizer = Tokenizer()
+
+    def answer(self, question: str, hits: list[Hit]) -> AnswerResult:
+        hits = hits[: self.settings.answer_passages]
+        check = check_evidence(
+            question,
+            hits,
+            self.tokenizer,
+            min_similarity=self.settings.min_relevance,
+            min_coverage=self.settings.min_term_coverage,
+        )
+        if not check.supported:
+            return AnswerResult(NOT_COVERED, answered=False, mode=self.mode, passages=hits)
+        chosen = self._choose(question, self._candidates(hits))
+        if not chosen:
+            return AnswerResult(NOT_COVERED, answered=False, mode=self.mode, passages=hits)
+        return self._compose(chosen, hits)
+
+    def _candidates(self, hits: list[Hit]) -> list[_Candidate]:
+        candidates = []
+        for rank, hit in enumerate(hits):
+            text = hit.chunk.text
+            for start, end in sentence_spans(text):
+                mark = _LEADING_MARK.match(text[start:end])
+                if mark:
+                    start += mark.end()
+                if end - start >= MIN_SENTENCE_CHARS:
+                    candidates.append(_Candidate(rank, hit, start, end, text[start:end]))
+        return candidates
+
+    def _choose(self, question: str, candidates: list[_Candidate]) -> list[_Candidate]:
+        if not candidates:
+            return []
+        vectors = np.asarray(
+            self.index.embeddings.embed_documents([question] + [c.text for c in candidates])
+        )
+        similarity = vectors[1:] @ vectors[0]
+        key_terms = set(self.tokenizer(question))
+        for candidate, meaning in zip(candidates, similarity, strict=True):
+            terms = set(self.tokenizer(candidate.text))
+            overlap = len(key_terms & terms) / len(key_terms) if key_terms else 0.0
+            prior = 0.05 / (1 + candidate.hit_rank)
+            candidate.score = 0.6 * float(meaning) + 0.4 * overlap + prior
+        ranked = sorted(candidates, key=lambda c: c.score, reverse=True)
+        best = ranked[0].score
+        chosen: list[_Candidate] = []
+        seen: set[str] = set()
+        for candidate in ranked:
+            if len(chosen) >= self.settings.answer_sentences or candidate.score < KEEP_SHARE * best:
+                break
+            key = " ".join(self.tokenizer(candidate.text))
+            if key in seen:
+                continue  # the same sentence in another paper or chunk adds nothing
+            seen.add(key)
+            chosen.append(candidate)
+        return chosen
+
+    def _compose(self, chosen: list[_Candidate], hits: list[Hit]) -> AnswerResult:
+        # Group by passage (best passage first), reading order within a passage.
+        passage_order: dict[int, float] = {}
+        for candidate in chosen:
+            passage_order[candidate.hit_rank] = max(
+                passage_order.get(candidate.hit_rank, 0.0), candidate.score
+            )
+        ordered = sorted(chosen, key=lambda c: (-passage_order[c.hit_rank], c.hit_rank, c.start))
+        citations: list[Citation] = []
+        parts: list[str] = []
+        page_cache: dict[str, dict[int, str]] = {}
+        for n, candidate in enumerate(ordered, start=1):
+            chunk = candidate.hit.chunk
+            if chunk.doc_id not in page_cache:
+                page_cache[chunk.doc_id] = self.index.manifest.page_texts(chunk.doc_id)
+            page, page_end = quote_pages(candidate.text, chunk, page_cache[chunk.doc_id])
+            citations.append(Citation(n, candidate.text, chunk, page, page_end))
+            sentence = candidate.text.rstrip()
+            if not sentence.endswith((".", "!", "?", ":", ";")):
+                sentence += "."
+            parts.append(f"{sentence} [{n}]")
+        return AnswerResult(" ".join(parts), True, self.mode, citations, hits)

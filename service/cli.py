@@ -1,0 +1,207 @@
+"""The `boardpapers` command line: ingest, serve, search, ask, documents, remove, eval."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .settings import Settings
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {"data_dir": args.data_dir} if getattr(args, "data_dir", None) else {}
+    return Settings(**overrides)
+
+
+def _services(settings: Settings):  # type: ignore[no-untyped-def]
+    from .container import build_services
+
+    return build_services(settings)
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.pipeline import Outcome, ingest_paths
+
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        print(f"Not found: {', '.join(map(str, missing))}. Give files or folders of papers.",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    services = _services(settings)
+    report = ingest_paths([Path(p) for p in args.paths], services.index, progress=not args.quiet)
+    print(f"\n{'file':60} {'outcome':10} {'pages':>5} {'chunks':>6}  reason")
+    for item in report.files:
+        name = Path(item.path).name
+        print(f"{name[:60]:60} {item.outcome.value:10} {item.pages:>5} {item.chunks:>6}  "
+              f"{item.reason or ''}")  # fmt: skip
+    counts = ", ".join(f"{report.count(o)} {o.value}" for o in Outcome if report.count(o))
+    print(f"\n{len(report.files)} files: {counts}. {report.embedded_chunks} chunks embedded.")
+    if not report.ok:
+        print("Some files were not ingested; the reasons are above. Fix them and run "
+              "`boardpapers ingest` again: finished files are not redone.", file=sys.stderr)  # fmt: skip
+        return 1
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from .app import create_app
+
+    host = args.host or settings.host
+    port = args.port or settings.port
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from .schemas import SearchResult
+
+    hits = _services(settings).retriever.search(args.query, k=args.k)
+    if args.json:
+        print(json.dumps([SearchResult.of(h).model_dump() for h in hits], indent=2))
+        return 0
+    if not hits:
+        print("No passages found. Is anything ingested? Try `boardpapers documents`.")
+    for rank, hit in enumerate(hits, start=1):
+        chunk = hit.chunk
+        where = f"p. {chunk.page}" + (f", para {chunk.paragraph}" if chunk.paragraph else "")
+        print(f"[{rank}] {chunk.meta.title} ({chunk.meta.body}, {chunk.meta.date}) {where}")
+        if chunk.section:
+            print(f"    § {chunk.section}")
+        print("    " + chunk.text.replace("\n\n", "\n    ") + "\n")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from .schemas import AskResponse
+
+    result = _services(settings).ask(args.question, k=args.k)
+    response = AskResponse.of(result)
+    if args.json:
+        print(response.model_dump_json(indent=2))
+        return 0
+    print(response.answer + "\n")
+    if response.citations:
+        print("Sources:")
+    for c in response.citations:
+        doc = c.document
+        where = f"p. {c.page}" + (f"–{c.page_end}" if c.page_end != c.page else "")
+        where += f", para {c.paragraph}" if c.paragraph else ""
+        print(f"[{c.n}] {doc.title} — {doc.body}, {doc.date} — {where}\n    “{c.quote}”")
+    return 0
+
+
+def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
+    from .schemas import DocumentDetail
+
+    docs = [DocumentDetail.of_stored(d) for d in _services(settings).index.documents()]
+    if args.json:
+        print(json.dumps([d.model_dump() for d in docs], indent=2))
+        return 0
+    if not docs:
+        print("No documents yet: run `boardpapers ingest corpus/`.")
+    for doc in docs:
+        print(f"{doc.id}\n    {doc.title} — {doc.body}, {doc.date}; {doc.pages} pages, "
+              f"{doc.chunks} chunks; {doc.source}")  # fmt: skip
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.metadata import document_id
+
+    index = _services(settings).index
+    doc_id = args.doc if index.document(args.doc) else document_id(Path(args.doc))
+    if not index.remove_document(doc_id):
+        print(f"No document '{args.doc}'. `boardpapers documents` lists the ids.", file=sys.stderr)
+        return 1
+    index.refresh_keyword_index()
+    print(f"Removed {doc_id}.")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from .evaluation import Passage, evaluate, load_questions
+
+    services = _services(settings)
+    questions = load_questions(Path(args.questions))
+
+    def retrieve(question: str, k: int) -> list[Passage]:
+        hits = services.retriever.search(question, k=k)
+        return [Passage(Path(h.chunk.meta.source).stem, h.chunk.text) for h in hits]
+
+    def answered(question: str) -> bool:
+        return services.ask(question).answered
+
+    figures: dict[str, object] = {}
+    for k in args.k:
+        report = evaluate(questions, retrieve, k, answered if k == args.k[0] else None)
+        figures.update(report.figures())
+        figures[f"hit@{k}_by_type"] = report.by_type()
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        for key, value in figures.items():
+            print(f"{key:32} {value}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="boardpapers", description=__doc__)
+    parser.add_argument("--data-dir", type=Path, help="data folder (default $BOARDPAPERS_DATA_DIR or ./data)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="ingest files or folders of papers")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("serve", help="serve the HTTP API and the chat page")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("search", help="the passages that best match a query")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=5)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("ask", help="a cited answer to a question")
+    p.add_argument("question")
+    p.add_argument("-k", type=int, default=6)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("documents", help="list the ingested documents")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_documents)
+
+    p = sub.add_parser("remove", help="remove a document (by id or file name)")
+    p.add_argument("doc")
+    p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("eval", help="score a gold question file")
+    p.add_argument("questions", type=Path)
+    p.add_argument("-k", type=int, nargs="+", default=[5, 10])
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    args = build_parser().parse_args(argv)
+    command: Command = args.func
+    return command(args, _settings(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""Retrieval: a question → the live chunks most likely to answer it.
+
+Hybrid: dense similarity from Chroma and BM25 from the keyword index, each restricted by the
+filters inside its own index, fused by weighted reciprocal rank.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ingest.index import PaperIndex, SearchFilters
+from ingest.models import Chunk
+
+from .settings import Settings
+
+
+@dataclass
+class Hit:
+    chunk: Chunk
+    score: float  # fused score: higher is better; comparable within one query only
+    dense: float | None = None  # cosine similarity of question and chunk, when dense found it
+    keyword: float | None = None  # BM25 score, when the keyword index found it
+
+
+class Retriever:
+    def __init__(self, index: PaperIndex, settings: Settings) -> None:
+        self.index = index
+        self.settings = settings
+
+    def search(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[Hit]:
+        query = query.strip()
+        if not query:
+            return []
+        candidates = max(self.settings.candidates, k)
+        vector = self.index.embeddings.embed_query(query)
+        dense = self.index.dense_search(vector, candidates, filters)
+        keyword = self._keyword_ranking(query, candidates, filters)
+        fused = self._fuse(dense, keyword)
+        top = sorted(fused.items(), key=lambda item: item[1], reverse=True)[:k]
+        chunks = self.index.manifest.chunks_by_id(chunk_id for chunk_id, _ in top)
+        dense_scores = dict(dense)
+        keyword_scores = dict(keyword)
+        return [
+            Hit(
+                chunk=chunks[chunk_id],
+                score=score,
+                dense=dense_scores.get(chunk_id),
+                keyword=keyword_scores.get(chunk_id),
+            )
+            for chunk_id, score in top
+            if chunk_id in chunks  # a document removed between the two reads drops out
+        ]
+
+    def _keyword_ranking(
+        self, query: str, candidates: int, filters: SearchFilters | None
+    ) -> list[tuple[str, float]]:
+        keyword_index = self.index.keyword_index()
+        allowed: set[str] | None = None
+        if filters is not None and filters != SearchFilters():
+            admitted = {doc.meta.doc_id for doc in self.index.documents() if filters.admits(doc.meta)}
+            allowed = {cid for cid in keyword_index.chunk_ids if cid.split(":", 1)[0] in admitted}
+        scores = keyword_index.scores(query, allowed)
+        return sorted(scores.items(), key=lambda item: item[1], reverse=True)[:candidates]
+
+    def _fuse(
+        self, dense: list[tuple[str, float]], keyword: list[tuple[str, float]]
+    ) -> dict[str, float]:
+        """Weighted reciprocal-rank fusion: robust to the two scores' different scales."""
+        constant = self.settings.fusion_k
+        fused: dict[str, float] = {}
+        for weight, ranking in ((self.settings.dense_weight, dense),
+                                (self.settings.keyword_weight, keyword)):  # fmt: skip
+            for rank, (chunk_id, _) in enumerate(ranking, start=1):
+                fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (constant + rank)
+        return fused

@@ -1,0 +1,167 @@
+"""HTTP request and response bodies (pydantic), and the conversions from domain records."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, Field, field_validator
+
+from ingest.index import SearchFilters
+from ingest.manifest import StoredDocument
+from ingest.models import Chunk, DocumentMeta
+
+from .answers import AnswerResult, Citation
+from .retrieval import Hit
+
+
+class Filters(BaseModel):
+    documents: list[str] = Field(default_factory=list, description="Document ids to search.")
+    bodies: list[str] = Field(default_factory=list, description="Publishing bodies to search.")
+    doc_types: list[str] = Field(default_factory=list, description="Document types to search.")
+    date_from: date | None = Field(None, description="Earliest paper date (inclusive).")
+    date_to: date | None = Field(None, description="Latest paper date (inclusive).")
+
+    def to_search_filters(self) -> SearchFilters:
+        return SearchFilters(
+            documents=tuple(self.documents),
+            bodies=tuple(self.bodies),
+            doc_types=tuple(self.doc_types),
+            date_from=self.date_from.isoformat() if self.date_from else None,
+            date_to=self.date_to.isoformat() if self.date_to else None,
+        )
+
+
+class SearchRequest(BaseModel):
+    query: str = Field(min_length=1, max_length=2000)
+    k: int = Field(5, ge=1, le=50)
+    filters: Filters = Field(default_factory=Filters)
+
+    @field_validator("query")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the query is blank")
+        return value
+
+
+class AskRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=2000)
+    k: int = Field(6, ge=1, le=50, description="Passages retrieved for the answer.")
+    filters: Filters = Field(default_factory=Filters)
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the question is blank")
+        return value
+
+
+class DocumentOut(BaseModel):
+    id: str
+    title: str
+    body: str
+    date: str | None
+    source: str = Field(description="The original file name.")
+    doc_type: str
+    access: str
+
+    @classmethod
+    def of(cls, meta: DocumentMeta) -> DocumentOut:
+        return cls(
+            id=meta.doc_id, title=meta.title, body=meta.body, date=meta.date,
+            source=meta.source, doc_type=meta.doc_type, access=meta.access,
+        )  # fmt: skip
+
+
+class DocumentDetail(DocumentOut):
+    version: str = Field(description="SHA-256 of the ingested file.")
+    pages: int
+    chunks: int
+    ingested_at: str
+    url: str
+
+    @classmethod
+    def of_stored(cls, stored: StoredDocument) -> DocumentDetail:
+        return cls(
+            **DocumentOut.of(stored.meta).model_dump(),
+            version=stored.version, pages=stored.pages, chunks=stored.chunk_count,
+            ingested_at=stored.ingested_at, url=file_url(stored.meta.doc_id),
+        )  # fmt: skip
+
+
+def file_url(doc_id: str, page: int | None = None) -> str:
+    url = f"/documents/{doc_id}/file"
+    return f"{url}#page={page}" if page else url
+
+
+class SearchResult(BaseModel):
+    chunk_id: str
+    text: str
+    score: float
+    page: int
+    page_end: int
+    section: str
+    paragraph: str | None
+    kind: str
+    url: str
+    document: DocumentOut
+
+    @classmethod
+    def of(cls, hit: Hit) -> SearchResult:
+        chunk: Chunk = hit.chunk
+        return cls(
+            chunk_id=chunk.chunk_id, text=chunk.text, score=round(hit.score, 6),
+            page=chunk.page, page_end=chunk.page_end, section=chunk.section,
+            paragraph=chunk.paragraph, kind=chunk.kind, url=file_url(chunk.doc_id, chunk.page),
+            document=DocumentOut.of(chunk.meta),
+        )  # fmt: skip
+
+
+class SearchResponse(BaseModel):
+    results: list[SearchResult]
+
+
+class CitationOut(BaseModel):
+    n: int
+    quote: str
+    page: int
+    page_end: int
+    paragraph: str | None
+    section: str
+    chunk_id: str
+    url: str
+    verified: bool
+    document: DocumentOut
+
+    @classmethod
+    def of(cls, citation: Citation) -> CitationOut:
+        chunk = citation.chunk
+        return cls(
+            n=citation.n, quote=citation.quote, page=citation.page, page_end=citation.page_end,
+            paragraph=chunk.paragraph, section=chunk.section, chunk_id=chunk.chunk_id,
+            url=file_url(chunk.doc_id, citation.page), verified=citation.verified,
+            document=DocumentOut.of(chunk.meta),
+        )  # fmt: skip
+
+
+class AskResponse(BaseModel):
+    answer: str
+    answered: bool
+    mode: str
+    citations: list[CitationOut]
+    warnings: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, result: AnswerResult) -> AskResponse:
+        return cls(
+            answer=result.answer, answered=result.answered, mode=result.mode,
+            citations=[CitationOut.of(c) for c in result.citations], warnings=result.warnings,
+        )  # fmt: skip
+
+
+class Health(BaseModel):
+    status: str
+    documents: int
+    chunks: int
+    answerer: str

@@ -1,0 +1,60 @@
+"""Settings of the service: retrieval, answering, LLM and HTTP.
+
+Extends the ingest settings (one env prefix, `BOARDPAPERS_`, and a `.env` file) so one object
+configures the whole process. Built at the edge and passed down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+
+from ingest.settings import IngestSettings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(IngestSettings):
+    host: str = Field("127.0.0.1", description="Address `boardpapers serve` binds to.")
+    port: int = Field(8000, description="Port `boardpapers serve` listens on.")
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins allowed to call the API from a browser (the widget's host pages).",
+    )
+
+    # retrieval
+    candidates: int = Field(
+        40, ge=5, le=200, description="Candidates each retriever (dense, keyword) contributes."
+    )
+    fusion_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
+    keyword_weight: float = Field(1.0, ge=0, description="Weight of the keyword ranking.")
+
+    # answering
+    answerer: Literal["extractive", "llm"] = Field(
+        "extractive", description="'extractive' needs no LLM; 'llm' uses the chat model below."
+    )
+    answer_passages: int = Field(6, ge=1, le=20, description="Passages an answer draws on.")
+    answer_sentences: int = Field(4, ge=1, le=12, description="Most sentences in an extractive answer.")
+    min_relevance: float = Field(
+        0.30,
+        description="Dense similarity (cosine) of the best passage below which the papers are "
+        "taken not to cover the question.",
+    )
+    min_term_coverage: float = Field(
+        0.5, description="Share of the question's key terms that must appear in the evidence."
+    )
+
+    # LLM
+    llm_provider: Literal["openai", "ollama"] = Field(
+        "openai", description="'openai': any OpenAI-compatible endpoint; 'ollama': an Ollama server."
+    )
+    llm_model: str = Field("gpt-4o-mini", description="Chat model name at the provider.")
+    llm_base_url: str | None = Field(None, description="Base URL of the chat endpoint.")
+    llm_api_key: SecretStr = Field(SecretStr("not-needed"), description="API key, if any.")
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds before an LLM call is abandoned.")
+    llm_temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature.")
+    prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Prompt templates folder.")
+    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Sample papers ingested by `make run`.")
