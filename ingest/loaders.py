@@ -8,6 +8,7 @@ text raises `UnreadableFileError` with a reason a person can act on.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import logging
 import re
@@ -25,11 +26,13 @@ TEXT_SUFFIXES = {".txt", ".text"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 SUPPORTED_SUFFIXES = PDF_SUFFIXES | TEXT_SUFFIXES | MARKDOWN_SUFFIXES
 
-# Below this many letters in the whole file we treat it as having no text layer.
-MIN_LETTERS = 40
-# Glyph-name garbage ("/g437/g258") and OCR noise leave few real words; below this share of
-# word-like tokens the text is not worth indexing.
-MIN_WORDLIKE_SHARE = 0.5
+# Fewer words than this (of two letters or more) is not a document worth indexing.
+MIN_WORDS = 3
+# A text layer where under half the tokens are words or numbers is noise (bad OCR, stray
+# marks), and one where this share are glyph names ("/g437/g258") has fonts with no
+# character map: indexing either would only put junk in front of readers.
+MIN_USABLE_SHARE = 0.5
+MAX_GLYPH_SHARE = 0.3
 
 
 class UnreadableFileError(Exception):
@@ -55,69 +58,116 @@ def load_file(path: Path) -> LoadedFile:
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnreadableFileError(path, f"unsupported file type '{suffix}' (use PDF, .txt or .md)")
     if not path.is_file():
-        raise UnreadableFileError(path, "not found")
-    if path.stat().st_size == 0:
-        raise UnreadableFileError(path, "the file is empty (0 bytes)")
-    sha = sha256_of(path)
-    if suffix in PDF_SUFFIXES:
-        pages, title = _read_pdf(path)
-    else:
-        pages, title = _read_text(path, markdown=suffix in MARKDOWN_SUFFIXES), None
-    _check_text_quality(path, pages)
+        raise UnreadableFileError(path, "not found (or not a file)")
+    try:
+        if path.stat().st_size == 0:
+            raise UnreadableFileError(path, "the file is empty (0 bytes): copy it again")
+        sha = sha256_of(path)
+        if suffix in PDF_SUFFIXES:
+            pages, title = _read_pdf(path)
+        else:
+            pages, title = _read_text(path, markdown=suffix in MARKDOWN_SUFFIXES), None
+    except OSError as exc:  # permissions, a file vanishing mid-read: the person can fix these
+        raise UnreadableFileError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    _check_text_quality(path, pages, is_pdf=suffix in PDF_SUFFIXES)
     return LoadedFile(path=str(path), sha256=sha, pages=tuple(pages), pdf_title=title)
 
 
-def _check_text_quality(path: Path, pages: list[Page]) -> None:
-    text = "\n".join(page.text for page in pages)
-    letters = sum(ch.isalpha() for ch in text)
-    if letters < MIN_LETTERS:
-        raise UnreadableFileError(
-            path, "no text layer (a scanned or image-only file?): run OCR on it, then ingest again"
-        )
-    tokens = text.split()
-    wordlike = sum(1 for token in tokens if _WORDLIKE.fullmatch(token))
-    if tokens and wordlike / len(tokens) < MIN_WORDLIKE_SHARE:
+def _check_text_quality(path: Path, pages: list[Page], *, is_pdf: bool) -> None:
+    """Refuse text that is absent or junk, saying what the person can do about it."""
+    tokens = "\n".join(page.text for page in pages).split()
+    if not tokens:
         raise UnreadableFileError(
             path,
-            "the text layer is unreadable (fonts without a character map, or OCR noise): "
-            "re-export the PDF with embedded text or run OCR on it",
+            "no text layer: it looks scanned or image-only; run OCR on it (for example "
+            "`ocrmypdf`) and ingest the result"
+            if is_pdf
+            else "the file has no text",
+        )
+    glyphs = sum(1 for token in tokens if _GLYPH_NAMES.fullmatch(token))
+    if glyphs / len(tokens) >= MAX_GLYPH_SHARE:
+        raise UnreadableFileError(
+            path,
+            f"the text layer is glyph codes, not words (e.g. '{_first_glyph_token(tokens)}'): "
+            "its fonts have no character map; re-export the PDF with Unicode fonts embedded, "
+            "or run OCR on it (`ocrmypdf --force-ocr`) and ingest the result",
+        )
+    usable = sum(1 for token in tokens if _is_word(token) or _NUMBER.fullmatch(token))
+    if usable / len(tokens) < MIN_USABLE_SHARE:
+        raise UnreadableFileError(
+            path,
+            f"the text layer is unreadable: only {usable} of {len(tokens)} pieces of text are "
+            "words or numbers (poor OCR or stray marks); run OCR on it again "
+            "(`ocrmypdf --force-ocr`) and ingest the result"
+            if is_pdf
+            else f"not readable text: only {usable} of {len(tokens)} pieces are words or "
+            "numbers (is it really a text file?)",
+        )
+    words = sum(1 for token in tokens if _is_word(token))
+    if words < MIN_WORDS:
+        raise UnreadableFileError(
+            path,
+            f"almost no text ({words} word{'s' if words != 1 else ''}): if it is scanned, run "
+            "OCR on it and ingest the result"
+            if is_pdf
+            else f"almost no text ({words} word{'s' if words != 1 else ''})",
         )
 
 
-_WORDLIKE = re.compile(r"[(\"'‘“]*[\w£$€%&.,:;!?'’\-–/]+[)\"'’”.,:;!?]*")
+# pypdf spells glyphs it cannot map to Unicode by name ("/g437"); pdfminer as "(cid:12)".
+_GLYPH_NAMES = re.compile(r"(?:/[A-Za-z]{1,4}\d{1,5}|\(cid:\d+\))+[.,;:]?")
+_NUMBER = re.compile(r"[(£$€]?\d[\d.,:/%\-–]*[)%]?[.,;:]?")
+
+
+def _is_word(token: str) -> bool:
+    # Two letters of any script: "of", "Board", "东北电气"; not "i," or "•" or ".4".
+    return sum(ch.isalpha() for ch in token) >= 2 and not _GLYPH_NAMES.fullmatch(token)
+
+
+def _first_glyph_token(tokens: list[str]) -> str:
+    return next((t for t in tokens if _GLYPH_NAMES.fullmatch(t)), tokens[0])[:30]
+
+
+_PASSWORD_REASON = (
+    "encrypted with a password: ask its publisher for an unprotected copy, or open it with the "
+    "password and save a copy without one, then ingest that"
+)
+_CIPHER_REASON = (
+    "encrypted with AES, which needs the `cryptography` package: "
+    "`pip install cryptography`, then ingest again"
+)
+
+
+def _corrupt_reason(exc: BaseException) -> str:
+    detail = str(exc).strip()[:160] or type(exc).__name__
+    return (
+        f"not a readable PDF: the file is damaged or is not a PDF ({detail}); "
+        "download or export it again"
+    )
 
 
 def _read_pdf(path: Path) -> tuple[list[Page], str | None]:
     from pypdf import PdfReader
-    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
+    from pypdf.errors import DependencyError, FileNotDecryptedError
 
     try:
-        reader = PdfReader(str(path))
-        if reader.is_encrypted:
-            try:
-                opened = reader.decrypt("")
-            except DependencyError as exc:
-                raise UnreadableFileError(
-                    path, f"encrypted with a cipher pypdf cannot open here ({exc})"
-                ) from exc
-            if not opened:
-                raise UnreadableFileError(
-                    path, "encrypted with a password: save an unprotected copy and ingest that"
-                )
+        # strict=False: pypdf repairs what it can (junk before the header, a wrong startxref).
+        reader = PdfReader(str(path), strict=False)
+        # An owner-only password (empty user password) opens with ""; a user password won't.
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise UnreadableFileError(path, _PASSWORD_REASON)
         page_count = len(reader.pages)
         pages = [_read_pdf_page(reader.pages[index], index + 1) for index in range(page_count)]
         title = _pdf_title(reader)
     except UnreadableFileError:
         raise
     except FileNotDecryptedError as exc:
-        raise UnreadableFileError(
-            path, "encrypted with a password: save an unprotected copy and ingest that"
-        ) from exc
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
-        raise UnreadableFileError(path, f"not a readable PDF ({type(exc).__name__}: {exc})") from exc
+        raise UnreadableFileError(path, _PASSWORD_REASON) from exc
+    except DependencyError as exc:
+        raise UnreadableFileError(path, _CIPHER_REASON) from exc
     except Exception as exc:  # pypdf raises many kinds on corrupt input; none may stop a batch
-        log.debug("unexpected PDF failure", exc_info=True)
-        raise UnreadableFileError(path, f"not a readable PDF ({type(exc).__name__}: {exc})") from exc
+        log.debug("PDF not readable: %s", path, exc_info=True)
+        raise UnreadableFileError(path, _corrupt_reason(exc)) from exc
     if not pages:
         raise UnreadableFileError(path, "the PDF has no pages")
     return pages, title
@@ -197,10 +247,7 @@ def _lines_from_pieces(pieces: list[tuple[str, float | None, float | None]]) -> 
 
 
 def _read_text(path: Path, *, markdown: bool) -> list[Page]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        text = path.read_text(encoding="latin-1")
+    text = _decode_text(path, path.read_bytes())
     if markdown:
         text = _strip_markdown(text)
     lines: list[Line] = []
@@ -215,6 +262,20 @@ def _read_text(path: Path, *, markdown: bool) -> list[Page]:
     return [Page(number=1, lines=tuple(lines))]
 
 
+def _decode_text(path: Path, data: bytes) -> str:
+    """UTF-8 (with or without a BOM), UTF-16 with a BOM, else Latin-1; binary is refused."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace")
+    if b"\x00" in data:
+        raise UnreadableFileError(
+            path, "not a text file (it holds binary data): give its real extension, or a PDF"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
 _MARKDOWN_RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r"<[^>]+>"), " "),  # inline HTML tags
     (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # images → alt text
@@ -222,11 +283,14 @@ _MARKDOWN_RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str
     (re.compile(r"(\*\*|__)(.+?)\1"), r"\2"),  # bold
     (re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?!\w)"), r"\1"),  # italics
     (re.compile(r"^#{1,6}\s+", re.MULTILINE), ""),  # heading marks (the line stays a heading)
+    (re.compile(r"^\s*(```|~~~).*$", re.MULTILINE), ""),  # code fences
+    (re.compile(r"`([^`]+)`"), r"\1"),  # inline code → its text
+    (re.compile(r"^\s*>\s?", re.MULTILINE), ""),  # block quote marks
     (re.compile(r"^\s*\|?(\s*:?-{3,}:?\s*\|)+\s*$", re.MULTILINE), ""),  # table rules
 ]
 
 
 def _strip_markdown(text: str) -> str:
     for pattern, replacement in _MARKDOWN_RULES:
-        text = pattern.sub(replacement, text)  # type: ignore[arg-type]
+        text = pattern.sub(replacement, text)
     return text
