@@ -1,0 +1,334 @@
+"""Structure over the real agenda pack (loaded once: no embedding), over generated PDFs, and
+the metadata each paper gets from the sidecar or from its own name and text.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import AGENDA_PACK, CORPUS, KEY_POINTS, MakeServices
+from fpdf import FPDF
+
+from ingest.loaders import load_file
+from ingest.metadata import describe, document_id, read_sidecar
+from ingest.models import Block, BlockKind, DocumentMeta, LoadedFile
+from ingest.pipeline import ingest_paths
+from ingest.structure import blocks_from_pages, join_lines
+from service.settings import Settings
+
+Pack = tuple[LoadedFile, list[Block]]
+
+
+@pytest.fixture(scope="module")
+def pack() -> Pack:
+    loaded = load_file(AGENDA_PACK)
+    return loaded, blocks_from_pages(loaded.pages)
+
+
+def blocks_on(pack: Pack, page: int) -> list[Block]:
+    return [block for block in pack[1] if block.page == page]
+
+
+# --- numbered paragraphs and wrapped lines -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("page", "number", "opening"),
+    [
+        (20, "1", "This report provides a progress update on the work that has been undertaken"),
+        (21, "7", "Of the nine priority actions, four are completed currently."),
+        (23, "13", "A transformation programme commenced in summer 2024 and concluded"),
+        (24, "19", "Nonetheless it is worth noting that, as stated above,"),
+        (25, "2", "The Health and Wellbeing Board approved a new strategy in December 2023"),
+        (29, "16", "There are no financial implications that the Health and Wellbeing Board"),
+    ],
+)
+def test_numbered_paragraph_is_a_block_with_its_number(
+    pack: Pack, page: int, number: str, opening: str
+) -> None:
+    found = [b for b in blocks_on(pack, page) if b.text.startswith(f"{number}. {opening}")]
+    assert len(found) == 1, [b.text[:60] for b in blocks_on(pack, page)]
+    assert found[0].paragraph == number
+    assert found[0].kind is BlockKind.NUMBERED
+
+
+def test_lettered_recommendation_items_are_numbered_blocks(pack: Pack) -> None:
+    items = {b.paragraph: b for b in blocks_on(pack, 25) if b.paragraph in ("(a)", "(b)")}
+    assert items["(a)"].text.startswith("(a) Note the progress on the delivery of priority 10")
+    assert items["(b)"].text.startswith("(b) Comment on the draft Oxfordshire Way Prevention")
+    assert {b.kind for b in items.values()} == {BlockKind.NUMBERED}
+
+
+def test_hard_wrapped_paragraph_comes_out_as_one_block(pack: Pack) -> None:
+    # Paragraph 7 on page 21 is printed over five lines; read them from the page itself.
+    lines = pack[0].pages[20].text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("7. Of the nine"))
+    end = next(i for i in range(start + 1, len(lines)) if re.match(r"\d+\. ", lines[i]))
+    assert end - start == 5
+    block = next(b for b in blocks_on(pack, 21) if b.paragraph == "7")
+    assert block.text == " ".join(line.strip() for line in lines[start:end])
+    assert block.text.endswith("relating to benchmarking by summer 2025.")
+
+
+def test_compound_hyphen_at_a_known_prefix_is_kept(pack: Pack) -> None:
+    # "co-" / "ordinate" across a line break on page 32 is the word "co-ordinate".
+    assert "co-\nordinate" in pack[0].pages[31].text
+    assert any("co-ordinate" in b.text for b in pack[1] if b.page <= 32 <= b.page_end)
+    assert not any("coordinate the" in b.text for b in blocks_on(pack, 32))
+
+
+# --- recommendations, resolutions, agenda items --------------------------------------------
+
+RECOMMENDED_TO = re.compile(r"\bis\s+RECOMMENDED\s+to\b")
+
+
+def test_every_is_recommended_to_is_in_a_recommendation_block(pack: Pack) -> None:
+    loaded, blocks = pack
+    in_pages = sum(len(RECOMMENDED_TO.findall(page.text)) for page in loaded.pages)
+    assert in_pages == 17  # counted by reading the pack: 7 in the agenda, 3 in minutes, 7 reports
+    in_recommendations = sum(
+        len(RECOMMENDED_TO.findall(b.text)) for b in blocks if b.kind is BlockKind.RECOMMENDATION
+    )
+    assert in_recommendations == in_pages
+    pages = sorted({b.page for b in blocks if RECOMMENDED_TO.search(b.text)})
+    assert pages == [3, 4, 5, 6, 13, 16, 20, 25, 56, 95, 114, 131, 159]
+
+
+def test_recommendation_opens_with_the_board(pack: Pack) -> None:
+    found = [b for b in blocks_on(pack, 20) if RECOMMENDED_TO.search(b.text)]
+    assert [(b.kind, b.text) for b in found] == [
+        (
+            BlockKind.RECOMMENDATION,
+            "The Health and Wellbeing Board is RECOMMENDED to note the report",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("page", "text"),
+    [
+        (10, "RESOLVED: That the Board APPROVED the notes of the last meeting held on 14 March "
+             "2024 and the Chair be authorised to sign them as a correct record."),
+        (12, "RESOLVED to:"),
+        (13, "RESOLVED to:"),
+        (15, "RESOLVED to:"),
+        (17, "RESOLVED to:"),
+    ],
+)  # fmt: skip
+def test_resolved_is_a_resolution_block(pack: Pack, page: int, text: str) -> None:
+    assert [b.text for b in blocks_on(pack, page) if b.kind is BlockKind.RESOLUTION] == [text]
+
+
+def test_both_resolutions_on_one_page_are_found(pack: Pack) -> None:
+    resolutions = [b for b in blocks_on(pack, 16) if b.kind is BlockKind.RESOLUTION]
+    assert [b.text for b in resolutions] == ["RESOLVED to:", "RESOLVED to:"]
+
+
+def test_agenda_items_with_page_ranges(pack: Pack) -> None:
+    items = [(b.page, b.paragraph, b.text) for b in pack[1] if b.kind is BlockKind.AGENDA_ITEM]
+    assert items == [
+        (2, "5", "5. Note of Decisions of Last Meeting (Pages 1 - 16)"),
+        (2, "8", "8. Prevention of Homelessness Director's Group Update (Pages 17 - 22)"),
+        (3, "9", "9. Development of Oxfordshire Way Prevention Strategy (Pages 23 - 62)"),
+        (4, "10", "10. Oxfordshire Safeguarding Adults - Annual Report (Pages 63 - 116)"),
+        (4, "11", "11. Oxfordshire Safeguarding Children's - Annual Report (Pages 117 - 134)"),
+        (4, "12", "12. Safer Oxfordshire Partnership Update (Pages 135 - 154)"),
+        (4, "13", "13. Domestic Abuse Safer Accommodation Strategy (Pages 155 - 194)"),
+        (5, "14", "14. Oxfordshire Combating Drugs Partnership - Annual Report (Pages 195 - 208)"),
+        (6, "15", "15. Report from Healthwatch Oxfordshire (Pages 209 - 214)"),
+        (6, "16", "16. Reports from Partnership Boards (Pages 215 - 220)"),
+        (6, "17", "17. Forward Work Programme (Pages 221 - 222)"),
+    ]
+
+
+def test_agenda_item_opens_the_section_that_follows(pack: Pack) -> None:
+    after = next(
+        b for b in blocks_on(pack, 2) if b.text.startswith("To approve the Note of Decisions")
+    )
+    assert after.section[-1] == "5. Note of Decisions of Last Meeting (Pages 1 - 16)"
+
+
+# --- page furniture -------------------------------------------------------------------------
+
+
+def test_page_number_at_the_foot_of_a_pack_page_is_dropped(pack: Pack) -> None:
+    visible = [line.text for line in pack[0].pages[107].lines if line.text.strip()]
+    assert "Page 129" in visible[-2:]
+    assert not any("Page 129" in b.text for b in pack[1] if b.page <= 108 <= b.page_end)
+
+
+PARAGRAPHS = 30
+_TOPICS = [
+    "libraries",
+    "parks",
+    "roads",
+    "schools",
+    "care",
+    "housing",
+    "waste",
+    "transport",
+    "youth",
+    "museums",
+]
+
+
+def _minute(n: int) -> str:
+    """Paragraph n: its own words, so no body line repeats on every page as a header would."""
+    rng = random.Random(n)
+    topics = " and ".join(rng.sample(_TOPICS, 3))
+    return (
+        f"{n}. The Cabinet considered item {n} of the budget report, on {topics}. Members "
+        f"asked how savings of {rng.randint(2, 90)} thousand pounds would fall on front-line "
+        f"services and were told that officers would report on {rng.choice(_TOPICS)} to the "
+        f"next meeting (minute {n})."
+    )
+
+
+def _paper_with_header_and_footer(path: Path) -> Path:
+    class Paper(FPDF):
+        def header(self) -> None:
+            self.set_font("Helvetica", size=9)
+            self.cell(0, 8, "Cabinet - 12 March 2024", new_x="LMARGIN", new_y="NEXT")
+            self.ln(6)
+
+        def footer(self) -> None:
+            self.set_y(-15)
+            self.set_font("Helvetica", size=9)
+            self.cell(0, 8, f"Page {self.page_no()} of {{nb}}", align="C")
+
+    pdf = Paper()
+    pdf.set_auto_page_break(True, margin=20)
+    pdf.set_font("Helvetica", size=12)
+    pdf.add_page()
+    for n in range(1, PARAGRAPHS + 1):
+        pdf.multi_cell(0, 7, _minute(n), new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(5)
+    pdf.output(str(path))
+    return path
+
+
+def test_repeated_headers_footers_and_page_numbers_are_dropped(tmp_path: Path) -> None:
+    loaded = load_file(_paper_with_header_and_footer(tmp_path / "cabinet.pdf"))
+    assert len(loaded.pages) >= 3
+    assert all("Cabinet - 12 March 2024" in page.text for page in loaded.pages)
+    blocks = blocks_from_pages(loaded.pages)
+    assert [b.paragraph for b in blocks] == [str(n) for n in range(1, PARAGRAPHS + 1)]
+    assert not any("12 March 2024" in b.text or re.search(r"Page \d", b.text) for b in blocks)
+    # A paragraph cut by a page break is one block spanning both pages.
+    spanning = [b for b in blocks if b.page_end > b.page]
+    assert spanning
+    assert [b.text for b in blocks] == [_minute(n) for n in range(1, PARAGRAPHS + 1)]
+
+
+# --- join_lines -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lines", "joined"),
+    [
+        (["The board agreed the", "budget for 2024/25."], "The board agreed the budget for 2024/25"
+         "."),
+        (["  The   board ", "", "  met. "], "The board met."),
+        (["arrangements for safe-", "guarding adults"], "arrangements for safeguarding adults"),
+        (["the health and well-", "being of residents"], "the health and well-being of residents"),
+        (["the Co-", "ordination Group"], "the Co-ordination Group"),
+        (["the financial year 2023-", "24"], "the financial year 2023-24"),
+        (["recovery from COVID-", "19"], "recovery from COVID-19"),
+        (["Oxford City Council -", "Cabinet"], "Oxford City Council - Cabinet"),
+        (["see https://www.oxfordshire.gov.uk/", "cabinet"], "see https://www.oxfordshire.gov.uk/cabinet"),
+        ([], ""),
+    ],
+)  # fmt: skip
+def test_join_lines(lines: list[str], joined: str) -> None:
+    assert join_lines(lines) == joined
+
+
+# --- metadata ------------------------------------------------------------------------------
+
+
+def test_sidecar_metadata_for_the_pack(pack: Pack) -> None:
+    loaded, blocks = pack
+    meta = describe(AGENDA_PACK, blocks, loaded.pdf_title, read_sidecar(CORPUS))
+    assert meta == DocumentMeta(
+        doc_id="2024-12-05-oxfordshire-health-wellbeing-board-agenda-pack",
+        source=AGENDA_PACK.name,
+        title="Oxfordshire Health & Wellbeing Board agenda pack, 5 December 2024",
+        body="Oxfordshire Health & Wellbeing Board",
+        date="2024-12-05",
+        doc_type="agenda pack",
+        access="public",
+        url=None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "date", "doc_type"),
+    [
+        ("2023-11-09_cabinet_budget-minutes.pdf", "Cabinet", "2023-11-09", "minutes"),
+        ("2019-04_scrutiny-panel_annual-report.pdf", "Scrutiny Panel", "2019-04-01",
+         "annual report"),
+        ("coordination-notes.pdf", "Unknown body", None, "meeting notes"),
+        ("2021-01-20_audit-committee_treasury.pdf", "Audit Committee", "2021-01-20", "paper"),
+    ],
+)  # fmt: skip
+def test_metadata_inferred_without_a_sidecar_entry(
+    tmp_path: Path, name: str, body: str, date: str | None, doc_type: str
+) -> None:
+    path = Path(shutil.copy(KEY_POINTS, tmp_path / name))
+    loaded = load_file(path)
+    blocks = blocks_from_pages(loaded.pages)
+    meta = describe(path, blocks, loaded.pdf_title, read_sidecar(tmp_path))
+    assert (meta.body, meta.date, meta.doc_type, meta.access) == (body, date, doc_type, "public")
+    assert meta.doc_id == document_id(path)
+    # No sidecar and no PDF title: the paper's first heading names it.
+    assert loaded.pdf_title is None
+    assert meta.title == next(b.text for b in blocks if b.kind is BlockKind.HEADING)
+
+
+def test_ingest_records_sidecar_and_inferred_metadata(
+    tmp_path: Path, settings: Settings, make_services: MakeServices
+) -> None:
+    papers = tmp_path / "papers"
+    papers.mkdir()
+    listed = Path(shutil.copy(KEY_POINTS, papers / "2017-07-05_coordination_key-points.pdf"))
+    unlisted = papers / "2024-02-14_parks-committee_notes.md"
+    unlisted.write_text(
+        "# Parks Committee Notes\n\nThe committee agreed to plant four hundred trees along "
+        "the river path and thanked the volunteers.\n",
+        encoding="utf-8",
+    )
+    (papers / "metadata.json").write_text(
+        '{"files": {"2017-07-05_coordination_key-points.pdf": {"title": "SOP key points",'
+        ' "body": "Safer Oxfordshire Partnership", "date": "2017-07-05",'
+        ' "doc_type": "meeting notes", "access": "restricted",'
+        ' "url": "https://example.org/key-points.pdf"}}}',
+        encoding="utf-8",
+    )
+    index = make_services(settings).index
+    assert ingest_paths([papers], index).ok
+
+    stored = {doc.meta.source: doc.meta for doc in index.documents()}
+    assert stored[listed.name] == DocumentMeta(
+        doc_id="2017-07-05-coordination-key-points",
+        source=listed.name,
+        title="SOP key points",
+        body="Safer Oxfordshire Partnership",
+        date="2017-07-05",
+        doc_type="meeting notes",
+        access="restricted",
+        url="https://example.org/key-points.pdf",
+    )
+    assert stored[unlisted.name] == DocumentMeta(
+        doc_id="2024-02-14-parks-committee-notes",
+        source=unlisted.name,
+        title="Parks Committee Notes",
+        body="Parks Committee",
+        date="2024-02-14",
+        doc_type="meeting notes",
+        access="public",
+        url=None,
+    )
