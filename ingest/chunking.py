@@ -76,7 +76,7 @@ def chunk_blocks(
                 text=full_text[first.start : last.end],
                 page=first.block.page,
                 page_end=max(p.block.page_end for p in group),
-                section=SECTION_SEPARATOR.join(first.block.section),
+                section=SECTION_SEPARATOR.join(_section_of(group)),
                 paragraph=paragraph,
                 kind=kind,
                 char_start=first.start,
@@ -87,6 +87,12 @@ def chunk_blocks(
     return chunks
 
 
+def _section_of(group: list[_Piece]) -> tuple[str, ...]:
+    # A chunk that opens with its heading belongs to that heading's section.
+    content = next((p.block for p in group if p.block.kind is not BlockKind.HEADING), None)
+    return (content or group[0].block).section
+
+
 def _starts_new_chunk(current: list[_Piece], piece: _Piece, used: int, budget: int) -> bool:
     if used + piece.tokens > budget:
         return True
@@ -94,6 +100,8 @@ def _starts_new_chunk(current: list[_Piece], piece: _Piece, used: int, budget: i
     block = piece.block
     if block is previous:
         return False  # sentence runs of one long block were already sized to fit
+    if all(p.block.kind is BlockKind.HEADING for p in current):
+        return False  # a heading belongs with what follows it, never alone
     if block.section != previous.section and previous.kind is not BlockKind.HEADING:
         return True
     if block.kind in (BlockKind.HEADING, BlockKind.AGENDA_ITEM):

@@ -10,18 +10,25 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from .models import Block, BlockKind, Line, Page
 
 # A gap this many line pitches or more above a line starts a new paragraph.
 PARAGRAPH_GAP = 1.35
+# A numbered line needs only this much extra space above it to start a paragraph.
+NUMBERED_GAP = 1.08
 HEADER_FOOTER_DEPTH = 2  # lines at the top and bottom of a page examined for repeats
 HEADER_FOOTER_SHARE = 0.4  # a line repeated on this share of pages is furniture
 
 _PAGE_NUMBER = re.compile(r"^\s*(page\s+)?\d{1,4}(\s*(of|/)\s*\d{1,4})?\s*$", re.IGNORECASE)
 _DIGITS = re.compile(r"\d+")
+# Stamps typesetting puts anywhere on a page: "Page 77", "This page is intentionally left blank".
+_PAGE_STAMP = re.compile(
+    r"^\s*(page\s+\d{1,4}(\s*of\s*\d{1,4})?|this page (is )?(intentionally )?left blank\.?)\s*$",
+    re.IGNORECASE,
+)
 
 NUMBERED = re.compile(r"^(?P<num>\d{1,3}(?:\.\d{1,3})*)\.?\s+(?=\S)")
 _NUMBERED_STRICT = re.compile(r"^(?:\d{1,3}\.|\d{1,2}(?:\.\d{1,2})+\.?)\s+[A-Z(“\"'‘]")
@@ -31,11 +38,6 @@ AGENDA_PAGES = re.compile(r"\(Pages?\s+\d+", re.IGNORECASE)
 RECOMMENDED = re.compile(r"\bRECOMMEND(?:ED|ATIONS?)\b")
 RESOLVED = re.compile(r"\bRESOLVED\b")
 _SENTENCE_END = re.compile(r"[.!?:;)\"'’”]\s*$")
-_HYPHEN_PREFIXES = {
-    "well", "self", "co", "non", "pre", "post", "multi", "cross", "long", "short", "high", "low",
-    "anti", "inter", "sub", "cost", "evidence", "place", "age", "joint", "front", "follow",
-    "end", "year", "all", "up", "face", "one", "two", "three", "four", "part", "full", "half",
-}  # fmt: skip
 
 
 def blocks_from_pages(pages: Iterable[Page]) -> list[Block]:
@@ -43,7 +45,8 @@ def blocks_from_pages(pages: Iterable[Page]) -> list[Block]:
     pages = list(pages)
     furniture = _repeated_furniture(pages)
     grouped = _group_lines(pages, furniture)
-    blocks = [_make_block(lines) for lines in grouped]
+    vocabulary = document_vocabulary(pages)
+    blocks = [_make_block(lines, vocabulary) for lines in grouped]
     blocks = [block for block in blocks if block.text]
     _assign_sections(blocks)
     return blocks
@@ -72,6 +75,8 @@ def _repeated_furniture(pages: list[Page]) -> set[str]:
 
 
 def _is_furniture(line: Line, position_from_edge: int, furniture: set[str]) -> bool:
+    if _PAGE_STAMP.match(line.text):
+        return True
     if position_from_edge >= HEADER_FOOTER_DEPTH:
         return False
     return bool(_PAGE_NUMBER.match(line.text)) or _furniture_key(line.text) in furniture
@@ -101,6 +106,9 @@ def _group_lines(pages: list[Page], furniture: set[str]) -> list[list[_PlacedLin
                 starts = _starts_block_across_page(previous, line.text)
             else:
                 starts = _starts_block(previous, line)
+            following = visible[index + 1] if index < last else None
+            if not starts and _stands_alone_as_heading(previous, line, following):
+                starts = True
             placed.append(_PlacedLine(line.text.strip(), page.number, starts))
             first_on_page = False
     groups: list[list[_PlacedLine]] = []
@@ -123,12 +131,24 @@ def _starts_block(previous: str, line: Line) -> bool:
     previous_closed = bool(_SENTENCE_END.search(previous))
     if BULLET.match(text):
         return True
-    if (_NUMBERED_STRICT.match(text) or LETTERED.match(text)) and (
-        previous_closed or len(previous) < 60
-    ):
+    numbered = bool(_NUMBERED_STRICT.match(text) or LETTERED.match(text))
+    if numbered and (previous_closed or len(previous) < 60):
+        return True
+    if numbered and line.gap_before is not None and line.gap_before > NUMBERED_GAP:
+        return True  # a new numbered paragraph set with only a little extra space
+    if text.startswith("RESOLVED"):
         return True
     # Without gap information (text files, odd PDFs) a short unterminated line is a heading.
     return line.gap_before is None and _looks_like_heading(previous) and previous_closed is False
+
+
+def _stands_alone_as_heading(previous: str, line: Line, following: Line | None) -> bool:
+    """A heading set in ordinary line spacing: it follows a finished sentence and a paragraph
+    gap follows it."""
+    if not _SENTENCE_END.search(previous) or not _looks_like_heading(line.text):
+        return False
+    gap_after = following.gap_before if following is not None else None
+    return gap_after is not None and gap_after >= PARAGRAPH_GAP
 
 
 def _starts_block_across_page(previous: str, text: str) -> bool:
@@ -146,8 +166,14 @@ def _starts_block_across_page(previous: str, text: str) -> bool:
 # --- one group → one block ----------------------------------------------------------------
 
 
-def join_lines(lines: Iterable[str]) -> str:
-    """Join hard-wrapped lines into running text, mending end-of-line hyphenation."""
+def join_lines(lines: Iterable[str], vocabulary: Collection[str] = ()) -> str:
+    """Join hard-wrapped lines into running text.
+
+    A word broken at a line-end hyphen is mended ("safe-" + "guarding" → "safeguarding") only
+    when the document spells the whole word elsewhere and never the hyphenated one
+    (`vocabulary`, lower case); otherwise the hyphen is a real one ("trauma-" + "informed" →
+    "trauma-informed") and stays.
+    """
     text = ""
     for raw in lines:
         line = " ".join(raw.split())
@@ -156,9 +182,15 @@ def join_lines(lines: Iterable[str]) -> str:
         if not text:
             text = line
             continue
-        match = re.search(r"([A-Za-z]+)-$", text)
-        if match and line[:1].islower() and match.group(1).lower() not in _HYPHEN_PREFIXES:
-            text = text[:-1] + line  # "safe-" + "guarding" → "safeguarding"
+        head = re.search(r"([A-Za-z]+)-$", text)
+        tail = re.match(r"[a-z]+", line)
+        if (
+            head
+            and tail
+            and (head.group(1) + tail.group(0)).lower() in vocabulary
+            and f"{head.group(1)}-{tail.group(0)}".lower() not in vocabulary
+        ):
+            text = text[:-1] + line
         elif text.endswith(("-", "/")) and not text.endswith(" -"):
             text = text + line
         else:
@@ -166,8 +198,18 @@ def join_lines(lines: Iterable[str]) -> str:
     return text
 
 
-def _make_block(lines: list[_PlacedLine]) -> Block:
-    text = join_lines(line.text for line in lines)
+def document_vocabulary(pages: Iterable[Page]) -> set[str]:
+    """Every whole word and hyphenated compound the document spells within a line, lower case."""
+    words: set[str] = set()
+    for page in pages:
+        for line in page.lines:
+            found = re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)*(?=[^A-Za-z-]|$)", line.text)
+            words.update(w.lower() for w in found)
+    return words
+
+
+def _make_block(lines: list[_PlacedLine], vocabulary: Collection[str]) -> Block:
+    text = join_lines((line.text for line in lines), vocabulary)
     kind, paragraph = classify(text, line_count=len(lines))
     return Block(
         text=text, kind=kind, page=lines[0].page, page_end=lines[-1].page, paragraph=paragraph
@@ -185,6 +227,8 @@ def classify(text: str, *, line_count: int = 1) -> tuple[BlockKind, str | None]:
         paragraph = lettered.group("num")
     if AGENDA_PAGES.search(text) and numbered and len(text) < 300:
         return BlockKind.AGENDA_ITEM, paragraph
+    if len(text.split()) <= 3 and RECOMMENDED.search(text) and _looks_like_heading(text):
+        return BlockKind.HEADING, paragraph  # a "RECOMMENDATIONS" heading, not one itself
     if RECOMMENDED.search(text) and re.search(r"\bis\s+RECOMMENDED\b|RECOMMENDATIONS?\b", text):
         return BlockKind.RECOMMENDATION, paragraph
     if RESOLVED.search(text):

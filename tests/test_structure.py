@@ -233,8 +233,9 @@ def test_repeated_headers_footers_and_page_numbers_are_dropped(tmp_path: Path) -
         (["The board agreed the", "budget for 2024/25."], "The board agreed the budget for 2024/25"
          "."),
         (["  The   board ", "", "  met. "], "The board met."),
-        (["arrangements for safe-", "guarding adults"], "arrangements for safeguarding adults"),
+        (["arrangements for safe-", "guarding adults"], "arrangements for safe-guarding adults"),
         (["the health and well-", "being of residents"], "the health and well-being of residents"),
+        (["trauma-", "informed practice"], "trauma-informed practice"),
         (["the Co-", "ordination Group"], "the Co-ordination Group"),
         (["the financial year 2023-", "24"], "the financial year 2023-24"),
         (["recovery from COVID-", "19"], "recovery from COVID-19"),
@@ -245,6 +246,20 @@ def test_repeated_headers_footers_and_page_numbers_are_dropped(tmp_path: Path) -
 )  # fmt: skip
 def test_join_lines(lines: list[str], joined: str) -> None:
     assert join_lines(lines) == joined
+
+
+@pytest.mark.parametrize(
+    ("vocabulary", "joined"),
+    [
+        ({"safeguarding"}, "arrangements for safeguarding adults"),  # the paper spells it whole
+        ({"safeguarding", "safe-guarding"}, "arrangements for safe-guarding adults"),
+        (set(), "arrangements for safe-guarding adults"),  # no evidence: keep the hyphen
+    ],
+)
+def test_line_end_hyphen_is_mended_only_for_words_the_document_spells_whole(
+    vocabulary: set[str], joined: str
+) -> None:
+    assert join_lines(["arrangements for safe-", "guarding adults"], vocabulary) == joined
 
 
 # --- metadata ------------------------------------------------------------------------------
