@@ -127,6 +127,20 @@ class PaperIndex:
         self._keyword = loaded
         return loaded
 
+    def chunk_vectors(self, chunk_ids: Sequence[str]) -> dict[str, list[float]]:
+        """The stored embedding of each chunk, so later steps need not embed again."""
+        if not chunk_ids:
+            return {}
+        result = self._collection.get(ids=list(chunk_ids), include=["embeddings"])
+        embeddings = result.get("embeddings")
+        if embeddings is None:
+            return {}
+        return {i: list(map(float, v)) for i, v in zip(result["ids"], embeddings, strict=True)}
+
+    def chroma_ids(self) -> list[str]:
+        """Every chunk id in the Chroma collection, live or not (for consistency checks)."""
+        return list(self._collection.get(include=[])["ids"])
+
     def chunk_count(self) -> int:
         return int(self._collection.count())
 
@@ -143,10 +157,19 @@ class PaperIndex:
             self._collection.delete(where={"version": {"$ne": ""}})
 
     def replace_document(
-        self, meta: DocumentMeta, version: str, path: str, pages: Sequence[Page], chunks: list[Chunk]
+        self,
+        meta: DocumentMeta,
+        version: str,
+        path: str,
+        pages: Sequence[Page],
+        chunks: list[Chunk],
+        extraction_json: str | None = None,
     ) -> None:
-        """Make `chunks` the live content of `meta.doc_id`, replacing any earlier version."""
+        """Make `chunks` the live content of `meta.doc_id`, replacing any earlier version;
+        `extraction_json` (recommendations, agenda) goes live with them."""
         self.manifest.stage(meta, version, pages, chunks)
+        if extraction_json is not None:
+            self.manifest.store_extraction(meta.doc_id, version, extraction_json)
         for start in range(0, len(chunks), ADD_BATCH):
             batch = chunks[start : start + ADD_BATCH]
             vectors = self.embeddings.embed_documents([c.context_text() for c in batch])
@@ -160,6 +183,10 @@ class PaperIndex:
         self._collection.delete(
             where={"$and": [{"doc_id": meta.doc_id}, {"version": {"$ne": version}}]}
         )
+
+    def store_extraction(self, doc_id: str, version: str, extraction_json: str) -> None:
+        """Add an extraction to a version already live (documents ingested before it existed)."""
+        self.manifest.store_extraction(doc_id, version, extraction_json)
 
     def remove_document(self, doc_id: str) -> bool:
         removed = self.manifest.remove(doc_id)

@@ -37,6 +37,10 @@ CREATE TABLE IF NOT EXISTS pages (
     PRIMARY KEY (doc_id, version, number)
 );
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS extractions (
+    doc_id TEXT NOT NULL, version TEXT NOT NULL, json TEXT NOT NULL,
+    PRIMARY KEY (doc_id, version)
+);
 """
 
 _DOC_FIELDS = ("doc_id", "source", "title", "body", "date", "doc_type", "access", "url")
@@ -106,6 +110,15 @@ class Manifest:
             (),
         )
 
+    def document_chunks(self, doc_id: str) -> list[Chunk]:
+        """The live chunks of one document, in reading order."""
+        return self._chunks(
+            f"SELECT c.{_CHUNK_COLUMNS.replace(', ', ', c.')} FROM chunks c JOIN documents d "
+            "ON c.doc_id = d.doc_id AND c.version = d.version WHERE c.doc_id = ? "
+            "ORDER BY c.ordinal",
+            (doc_id,),
+        )
+
     def chunks_by_id(self, chunk_ids: Iterable[str]) -> dict[str, Chunk]:
         ids = list(chunk_ids)
         if not ids:
@@ -132,6 +145,24 @@ class Manifest:
                 (doc_id,),
             ).fetchall()
         return {row["number"]: row["text"] for row in rows}
+
+    def extraction(self, doc_id: str) -> str | None:
+        """The live version's structured extraction (JSON), if it was stored."""
+        with self._connection() as connection:
+            row = connection.execute(
+                "SELECT e.json FROM extractions e JOIN documents d "
+                "ON e.doc_id = d.doc_id AND e.version = d.version WHERE e.doc_id = ?",
+                (doc_id,),
+            ).fetchone()
+        return str(row["json"]) if row else None
+
+    def store_extraction(self, doc_id: str, version: str, extraction_json: str) -> None:
+        """Keep a version's extraction: staged before publish, or added to a live version."""
+        with self._connection() as connection:
+            connection.execute(
+                "INSERT OR REPLACE INTO extractions (doc_id, version, json) VALUES (?, ?, ?)",
+                (doc_id, version, extraction_json),
+            )
 
     def _chunks(self, sql: str, params: tuple[object, ...]) -> list[Chunk]:
         with self._connection() as connection:
@@ -195,7 +226,7 @@ class Manifest:
     def drop_unpublished(self) -> None:
         """Forget versions staged by a run that died before publishing them."""
         with self._connection() as connection:
-            for table in ("chunks", "pages"):
+            for table in ("chunks", "pages", "extractions"):
                 connection.execute(
                     f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM documents d "
                     f"WHERE d.doc_id = {table}.doc_id AND d.version = {table}.version)"
@@ -203,7 +234,7 @@ class Manifest:
 
     @staticmethod
     def _drop_other_versions(connection: sqlite3.Connection, doc_id: str, keep: str | None) -> None:
-        for table in ("chunks", "pages"):
+        for table in ("chunks", "pages", "extractions"):
             connection.execute(
                 f"DELETE FROM {table} WHERE doc_id = ? AND version IS NOT ?", (doc_id, keep)
             )

@@ -17,6 +17,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .chunking import chunk_blocks
+from .extraction import extract
 from .index import PaperIndex
 from .loaders import SUPPORTED_SUFFIXES, UnreadableFileError, load_file, sha256_of
 from .metadata import SIDECAR_NAME, describe, document_id, read_sidecar
@@ -117,7 +118,8 @@ def ingest_file(path: Path, index: PaperIndex) -> FileReport:
         meta = describe(path, blocks, loaded.pdf_title, read_sidecar(path.parent))
         count = getattr(index.embeddings, "count_tokens", _approximate_tokens)
         chunks = chunk_blocks(blocks, meta, sha, count, index.settings.chunk_max_tokens)
-        index.replace_document(meta, sha, str(path.resolve()), loaded.pages, chunks)
+        extraction = extract(blocks).to_json()
+        index.replace_document(meta, sha, str(path.resolve()), loaded.pages, chunks, extraction)
     except UnreadableFileError as exc:
         return FileReport(str(path), Outcome.SKIPPED, doc_id, reason=exc.reason)
     except Exception as exc:  # one bad file must not stop the batch; the report carries it

@@ -12,8 +12,9 @@ from langchain_core.language_models import BaseChatModel
 
 from .container import Services, build_services
 from .errors import UpstreamError, UpstreamTimeout
-from .routes import ask, documents, health, search, web
+from .routes import ask, documents, health, search, summaries, web
 from .settings import Settings
+from .summaries.store import SummaryStore
 
 
 def create_app(
@@ -52,4 +53,6 @@ def create_app(
 
     for module in (search, ask, documents, health, web):
         app.include_router(module.router)
+    app.include_router(summaries.router)
+    app.state.summaries = SummaryStore.in_data_dir(settings.data_dir)
     return app

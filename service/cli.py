@@ -152,6 +152,76 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.pipeline import Outcome
+    from ingest.sync import SyncBusyError, sync_folders
+
+    missing = [p for p in args.folders if not Path(p).is_dir()]
+    if missing:
+        print(f"Not a folder: {', '.join(map(str, missing))}.", file=sys.stderr)
+        return 2
+    services = _services(settings)
+    try:
+        report = sync_folders(
+            [Path(p) for p in args.folders], services.index, keep_removed=args.keep_removed,
+            progress=not args.quiet, wait=args.wait,
+        )  # fmt: skip
+    except SyncBusyError as exc:
+        print(f"Not synced: {exc}.", file=sys.stderr)
+        return 75  # EX_TEMPFAIL: cron may simply try again later
+    for item in report.files:
+        if item.outcome is not Outcome.UNCHANGED:
+            print(f"{item.outcome.value:9} {Path(item.path).name}"
+                  + (f"  ({item.chunks} chunks)" if item.chunks else "")
+                  + (f"  — {item.reason}" if item.reason else ""))  # fmt: skip
+    for gone in report.removed:
+        print(f"{'kept' if gone.kept else 'removed':9} {gone.doc_id}  (file gone: {gone.path})")
+    counts = ", ".join(f"{report.count(o)} {o.value}" for o in Outcome if report.count(o))
+    verb = "kept" if args.keep_removed else "removed"
+    print(f"{len(report.files)} files: {counts or 'none'}; {len(report.removed)} {verb}.")
+    if not report.ok:
+        print(f"{len(report.failures)} file(s) could not be synced; the reasons are above. "
+              "Everything else is up to date.", file=sys.stderr)  # fmt: skip
+        return 1
+    return 0
+
+
+def cmd_summarise(args: argparse.Namespace, settings: Settings) -> int:
+    from .summaries.batch import make_summariser, select_documents, summarise_documents
+    from .summaries.store import SummaryStore
+
+    if args.since:
+        from datetime import date
+
+        try:
+            args.since = date.fromisoformat(args.since).isoformat()
+        except ValueError:
+            print(f"--since wants a date like 2024-12-05, not '{args.since}'.", file=sys.stderr)
+            return 2
+    services = _services(settings)
+    summariser = make_summariser(services.index, settings, getattr(services, "llm", None))
+    store = SummaryStore.in_data_dir(settings.data_dir)
+    doc_ids = select_documents(
+        services.index, store, summariser.mode, doc_ids=args.docs, new=args.new, since=args.since
+    )
+    unknown = [d for d in args.docs if services.index.document(d) is None]
+    report = summarise_documents(
+        doc_ids, services.index, summariser, store, args.out, progress=not args.quiet
+    )
+    for summary in report.summaries:
+        state = "stored" if summary.doc_id in report.reused else "new"
+        print(f"{state:7} {args.out / (summary.doc_id + '.md')}")
+    print(f"{len(report.summaries)} summaries ({summariser.mode}) in {args.out}; "
+          f"digest: {report.digest}")  # fmt: skip
+    failed = {**report.failed, **{d: "no such document" for d in unknown}}
+    for doc_id, reason in failed.items():
+        print(f"failed  {doc_id}: {reason}", file=sys.stderr)
+    if failed:
+        print(f"{len(failed)} paper(s) not summarised; the others are written.", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="boardpapers", description=__doc__)
     parser.add_argument("--data-dir", type=Path, help="data folder (default $BOARDPAPERS_DATA_DIR or ./data)")
@@ -186,6 +256,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("remove", help="remove a document (by id or file name)")
     p.add_argument("doc")
     p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("sync", help="make the index match folders of papers (cron-safe)")
+    p.add_argument("folders", nargs="+")
+    p.add_argument("--keep-removed", action="store_true", help="keep papers whose file has gone")
+    p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another sync")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("summarise", help="summaries of papers, with a digest, to a folder")
+    p.add_argument("docs", nargs="*", help="document ids (default: all)")
+    p.add_argument("--new", action="store_true", help="only papers not summarised before")
+    p.add_argument("--since", help="only papers dated on or after this date (YYYY-MM-DD)")
+    p.add_argument("--out", type=Path, required=True, help="folder for <doc>.md/.json, digest.md")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_summarise)
 
     p = sub.add_parser("eval", help="score a gold question file")
     p.add_argument("questions", type=Path)

@@ -1,0 +1,152 @@
+"""Folder sync: make the index match one or more folders of papers, by content hash.
+
+New files are ingested, changed ones re-ingested, and documents whose file has gone from a
+synced folder are removed (unless asked to keep them). Safe to run from cron beside a
+serving process: one sync at a time (an exclusive lock on `data_dir/sync.lock`), and every
+document switches version in one transaction (see `ingest.index`), so a query never sees half
+a document. Killed at any point, the next run sweeps the leftovers and finishes the job.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from tqdm import tqdm
+
+from .extraction import extract
+from .index import PaperIndex
+from .loaders import UnreadableFileError, load_file, sha256_of
+from .metadata import document_id
+from .pipeline import FileReport, Outcome, expand_paths, ingest_file
+from .structure import blocks_from_pages
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = "sync.lock"
+
+
+class SyncBusyError(RuntimeError):
+    """Another sync holds the lock on this data folder."""
+
+
+@dataclass
+class RemovedDocument:
+    doc_id: str
+    path: str
+    kept: bool  # --keep-removed: the file has gone but the document stays searchable
+
+
+@dataclass
+class SyncReport:
+    files: list[FileReport] = field(default_factory=list)
+    removed: list[RemovedDocument] = field(default_factory=list)
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for f in self.files if f.outcome is outcome)
+
+    @property
+    def failures(self) -> list[FileReport]:
+        return [f for f in self.files if f.outcome in (Outcome.SKIPPED, Outcome.FAILED)]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+@contextmanager
+def sync_lock(data_dir: Path, wait: float = 0.0) -> Iterator[None]:
+    """Hold the data folder's sync lock; wait up to `wait` seconds for it, then give up.
+
+    flock locks die with their process, so a sync killed with SIGKILL never leaves the
+    folder locked."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    handle: IO[str] = (data_dir / LOCK_NAME).open("a+")
+    deadline = time.monotonic() + wait
+    try:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "unknown"
+                    raise SyncBusyError(
+                        f"another sync is running on {data_dir} (process {holder}); "
+                        "try again when it has finished, or pass --wait SECONDS"
+                    ) from None
+                time.sleep(0.2)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # closing the file releases the lock
+
+
+def sync_folders(
+    folders: Sequence[Path],
+    index: PaperIndex,
+    *,
+    keep_removed: bool = False,
+    progress: bool = False,
+    wait: float = 0.0,
+    on_file: Callable[[FileReport], None] | None = None,
+) -> SyncReport:
+    """Ingest new and changed files under `folders`, and remove documents whose file has gone
+    from them. Raises `SyncBusyError` when another sync holds the lock past `wait`."""
+    with sync_lock(index.settings.data_dir, wait):
+        index.sweep()  # leftovers of a run that was killed
+        report = SyncReport()
+        files = expand_paths(folders)
+        bar = tqdm(files, desc="Syncing", unit="file", disable=not progress, leave=True)
+        for path in bar:
+            bar.set_postfix_str(path.name[-40:], refresh=False)
+            result = ingest_file(path, index)
+            if result.outcome is Outcome.UNCHANGED:
+                _backfill_extraction(path, index)
+            report.files.append(result)
+            if on_file:
+                on_file(result)
+        report.removed = _remove_gone(folders, index, keep_removed)
+        index.refresh_keyword_index()
+    return report
+
+
+def _remove_gone(folders: Sequence[Path], index: PaperIndex, keep: bool) -> list[RemovedDocument]:
+    """Documents recorded under a synced folder whose file is no longer there."""
+    roots = [folder.resolve() for folder in folders]
+    removed: list[RemovedDocument] = []
+    for stored in index.documents():
+        path = Path(stored.path)
+        if path.is_file() or not any(path.is_relative_to(root) for root in roots):
+            continue
+        if not keep:
+            index.remove_document(stored.meta.doc_id)
+        removed.append(RemovedDocument(stored.meta.doc_id, stored.path, kept=keep))
+    return removed
+
+
+def _backfill_extraction(path: Path, index: PaperIndex) -> None:
+    """Give a document ingested before extraction existed its recommendations and agenda."""
+    doc_id = document_id(path)
+    if index.manifest.extraction(doc_id) is not None:
+        return
+    try:
+        loaded = load_file(path)
+    except UnreadableFileError:
+        return
+    live = index.document(doc_id)
+    if live is None or live.version != sha256_of(path):
+        return
+    blocks = blocks_from_pages(loaded.pages)
+    index.store_extraction(doc_id, live.version, extract(blocks).to_json())
