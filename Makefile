@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup run ingest serve test lint bench clean
+.PHONY: setup run ingest serve test lint bench clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,10 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy ingest service bench
 
-test: setup lint
+browser:
+	sh scripts/install-browser.sh
+
+test: setup lint browser
 	$(BIN)/python -m pytest
 
 bench: setup

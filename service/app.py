@@ -7,12 +7,16 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 
 from .container import Services, build_services
+from .conversations import ConversationStore
 from .errors import UpstreamError, UpstreamTimeout
-from .routes import ask, documents, health, search, summaries, web
+from .followup import LLMRewriter, RuleRewriter
+from .routes import ask, documents, health, search, stream, summaries, web
+from .routes.web import WEB_DIR
 from .settings import Settings
 from .summaries.store import SummaryStore
 
@@ -35,6 +39,11 @@ def create_app(
         version="0.1.0",
     )
     app.state.services = services
+    # The app's own data folder, not the services': tests share a read-only corpus index.
+    app.state.conversations = ConversationStore(settings.data_dir / "conversations.sqlite3")
+    app.state.rewriter = (
+        LLMRewriter(services.llm, settings.prompts_dir) if services.llm else RuleRewriter()
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -51,8 +60,9 @@ def create_app(
     async def _upstream(_: Request, exc: UpstreamError) -> JSONResponse:
         return JSONResponse(status_code=502, content={"detail": str(exc)})
 
-    for module in (search, ask, documents, health, web):
+    for module in (search, ask, stream, documents, health, web):
         app.include_router(module.router)
     app.include_router(summaries.router)
     app.state.summaries = SummaryStore.in_data_dir(settings.data_dir)
+    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
     return app

@@ -27,6 +27,7 @@ class Services:
     index: PaperIndex
     retriever: Retriever
     answerer: Answerer
+    llm: BaseChatModel | None = None  # the chat model, when answers use one
 
     def ask(self, question: str, k: int = 6, filters: SearchFilters | None = None) -> AnswerResult:
         hits = self.retriever.search(question, k=k, filters=filters)
@@ -47,7 +48,8 @@ def build_services(
     if llm is not None or settings.answerer == "llm":
         from .answers.llm import LLMAnswerer, make_chat_model
 
-        answerer = LLMAnswerer(index, settings, llm or make_chat_model(settings))
+        llm = llm or make_chat_model(settings)
+        answerer = LLMAnswerer(index, settings, llm)
     else:
         answerer = ExtractiveAnswerer(index, settings)
-    return Services(settings, index, retriever, answerer)
+    return Services(settings, index, retriever, answerer, llm)

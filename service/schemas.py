@@ -48,6 +48,9 @@ class AskRequest(BaseModel):
     question: str = Field(min_length=1, max_length=2000)
     k: int = Field(6, ge=1, le=50, description="Passages retrieved for the answer.")
     filters: Filters = Field(default_factory=Filters)
+    conversation_id: str | None = Field(
+        None, description="Continue this conversation (a follow-up is read against its turns)."
+    )
 
     @field_validator("question")
     @classmethod
@@ -151,6 +154,11 @@ class AskResponse(BaseModel):
     mode: str
     citations: list[CitationOut]
     warnings: list[str] = Field(default_factory=list)
+    question: str | None = Field(None, description="The question as asked.")
+    rewritten_question: str | None = Field(
+        None, description="The standalone question searched: a follow-up read against the history."
+    )
+    conversation_id: str | None = Field(None, description="Send it back to ask a follow-up.")
 
     @classmethod
     def of(cls, result: AnswerResult) -> AskResponse:

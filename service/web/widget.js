@@ -1,0 +1,304 @@
+/* boardpapers chat widget: plain JavaScript, no build step, no third-party code.
+ *
+ * Embed with one script tag and one element:
+ *   <div data-boardpapers></div>
+ *   <script src="https://papers.example/static/widget.js"></script>
+ * The API base is the script's own origin and folder (…/static/widget.js → …/), or the
+ * script's (or element's) data-api attribute. Answers stream from POST {api}/ask/stream.
+ */
+(() => {
+  "use strict";
+  const script = document.currentScript;
+  const configured = script && script.dataset.api;
+  const scriptBase = script && script.src ? new URL("..", script.src).href : document.baseURI;
+  let instances = 0;
+
+  function withSlash(url) { return url.endsWith("/") ? url : url + "/"; }
+  function apiUrl(base, path) { return new URL(path.replace(/^\//, ""), base).href; }
+
+  function el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs)) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "class") node.className = value;
+      else if (key === "text") node.textContent = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? "" : value);
+    }
+    node.append(...children);
+    return node;
+  }
+
+  function longDate(iso) {
+    if (!iso) return "";
+    const date = new Date(iso.slice(0, 10) + "T00:00:00Z");
+    if (Number.isNaN(date.getTime())) return iso;
+    return date.toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
+  }
+
+  function pages(c) { return c.page_end > c.page ? `pp. ${c.page}–${c.page_end}` : `p. ${c.page}`; }
+
+  /** “quote” — Title, Body, 5 December 2024, p. 12, para 3.4 */
+  function reference(c) {
+    const parts = [c.document.title, c.document.body, longDate(c.document.date), pages(c)];
+    if (c.paragraph) parts.push(`para ${c.paragraph}`);
+    return `“${c.quote}” — ${parts.filter(Boolean).join(", ")}`;
+  }
+
+  async function copyText(text) {
+    try {
+      await navigator.clipboard.writeText(text);
+      return true;
+    } catch {
+      const area = el("textarea", { class: "bp-visually-hidden", "aria-hidden": "true" });
+      area.value = text;
+      document.body.append(area);
+      area.select();
+      const ok = document.execCommand("copy");
+      area.remove();
+      return ok;
+    }
+  }
+
+  /** Server-sent events from a fetch response: calls onEvent(name, data) for each. */
+  async function readEvents(response, onEvent) {
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true }).replace(/\r\n/g, "\n");
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        let name = "message";
+        const data = [];
+        for (const line of block.split("\n")) {
+          if (line.startsWith("event:")) name = line.slice(6).trim();
+          else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+        }
+        if (data.length) onEvent(name, JSON.parse(data.join("\n")));
+      }
+    }
+  }
+
+  function mount(host) {
+    const api = withSlash(new URL(host.dataset.api || configured || scriptBase, document.baseURI).href);
+    const id = `bp${++instances}`;
+    let conversationId = null;
+    let turns = 0;
+    let busy = false;
+
+    const log = el("ol", { class: "bp-log", "aria-label": "Conversation" });
+    const status = el("p", { class: "bp-status", role: "status", "aria-live": "polite" });
+    const question = el("textarea", {
+      id: `${id}-q`, name: "question", rows: "2", required: true, maxlength: "2000",
+      "aria-describedby": `${id}-hint`, autocomplete: "off",
+    });
+    const body = el("select", { id: `${id}-body`, name: "body" }, el("option", { value: "", text: "All bodies" }));
+    const dateFrom = el("input", { id: `${id}-from`, name: "date_from", type: "date" });
+    const dateTo = el("input", { id: `${id}-to`, name: "date_to", type: "date" });
+    const ask = el("button", { type: "submit", class: "bp-primary", text: "Ask" });
+    const restart = el("button", { type: "button", class: "bp-new", text: "New conversation", onclick: () => {
+      conversationId = null;
+      log.replaceChildren();
+      status.textContent = "New conversation started.";
+      question.focus();
+    } });
+    const form = el("form", { class: "bp-form", "aria-label": "Ask a question" },
+      el("label", { for: `${id}-q`, text: "Your question" }),
+      question,
+      el("p", { id: `${id}-hint`, class: "bp-hint",
+        text: "Enter to ask, Shift+Enter for a new line. Follow-ups (“and what about …?”) continue the conversation." }),
+      el("details", { class: "bp-filters" },
+        el("summary", { text: "Filters" }),
+        el("div", { class: "bp-filter-grid" },
+          el("label", { for: `${id}-body` }, "Body", body),
+          el("label", { for: `${id}-from` }, "Papers from", dateFrom),
+          el("label", { for: `${id}-to` }, "Papers to", dateTo))),
+      el("div", { class: "bp-row" }, restart, ask));
+    const root = el("section", { class: "bp", "aria-labelledby": `${id}-title` },
+      el("div", { class: "bp-head" }, el("h2", { class: "bp-title", id: `${id}-title`, text: host.dataset.title || "Ask the board papers" })),
+      log, form, status);
+    host.replaceChildren(root);
+
+    fetch(apiUrl(api, "documents")).then((r) => (r.ok ? r.json() : [])).then((documents) => {
+      for (const name of [...new Set(documents.map((d) => d.body))].sort()) {
+        body.append(el("option", { value: name, text: name }));
+      }
+    }).catch(() => { status.textContent = "Could not load the list of bodies."; });
+
+    question.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const text = question.value.trim();
+      if (!text || busy) return;
+      askQuestion(text);
+    });
+
+    function filters() {
+      return {
+        bodies: body.value ? [body.value] : [],
+        date_from: dateFrom.value || null,
+        date_to: dateTo.value || null,
+      };
+    }
+
+    async function askQuestion(text) {
+      busy = true;
+      ask.disabled = true;
+      const n = ++turns;
+      const turn = renderTurn(n, text);
+      status.textContent = "Searching the papers…";
+      const payload = { question: text, filters: filters() };
+      if (conversationId) payload.conversation_id = conversationId;
+      try {
+        const response = await fetch(apiUrl(api, "ask/stream"), {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+          body: JSON.stringify(payload),
+        });
+        if (!response.ok) {
+          const detail = await response.json().catch(() => ({}));
+          if (response.status === 404 && conversationId) conversationId = null;
+          throw new Error(typeof detail.detail === "string" ? detail.detail : `The service answered ${response.status}.`);
+        }
+        question.value = "";
+        let finished = false;
+        await readEvents(response, (name, data) => {
+          if (name === "passages") {
+            conversationId = data.conversation_id;
+            turn.searched(data.question, data.rewritten_question);
+            status.textContent = `Found ${data.passages.length} passages; writing the answer…`;
+          } else if (name === "citation") turn.cite(data);
+          else if (name === "delta") turn.append(data.text);
+          else if (name === "replace") turn.replace(data.text);
+          else if (name === "done") {
+            finished = true;
+            turn.finish(data);
+            status.textContent = data.answered
+              ? `Answer ready, with ${data.citations.length} source${data.citations.length === 1 ? "" : "s"}.`
+              : "The papers do not cover this question.";
+          } else if (name === "error") throw new Error(data.detail);
+        });
+        if (!finished) throw new Error("The answer stopped before it was complete.");
+      } catch (error) {
+        turn.fail(error.message || String(error));
+        status.textContent = "Something went wrong: " + (error.message || error);
+      } finally {
+        busy = false;
+        ask.disabled = false;
+      }
+    }
+
+    function renderTurn(n, text) {
+      const answer = el("div", { class: "bp-answer", "aria-live": "polite", "aria-busy": "true", id: `${id}-a${n}` });
+      const searched = el("p", { class: "bp-searched", hidden: true });
+      const sourcesTitle = el("h3", { class: "bp-sources-title", id: `${id}-s${n}-title`, text: "Sources", hidden: true });
+      const sources = el("ol", { class: "bp-sources", "aria-labelledby": `${id}-s${n}-title` });
+      const item = el("li", { class: "bp-turn" },
+        el("p", { class: "bp-you" }, el("span", { class: "bp-visually-hidden", text: "You asked: " }), text),
+        searched, answer, sourcesTitle, sources);
+      log.append(item);
+      // The new turn's question at the top of the conversation, its answer growing below it.
+      log.scrollTop = item.offsetTop;
+      item.scrollIntoView({ block: "nearest" });
+      const citations = new Map();
+      let raw = "";
+
+      function draw() {
+        const nodes = [];
+        let last = 0;
+        for (const match of raw.matchAll(/\[(\d+)\]/g)) {
+          nodes.push(raw.slice(last, match.index));
+          const c = citations.get(Number(match[1]));
+          nodes.push(c ? el("a", {
+            class: "bp-marker", href: apiUrl(api, c.url), target: "_blank", rel: "noopener",
+            "aria-label": `source ${c.n}: ${c.document.title}, ${pages(c)} (opens the PDF)`,
+            title: `${c.document.title}, ${pages(c)}`, "data-n": String(c.n),
+            onmouseenter: () => highlight(c.n, true), onmouseleave: () => highlight(c.n, false),
+            onfocus: () => highlight(c.n, true), onblur: () => highlight(c.n, false),
+          }, `[${c.n}]`) : match[0]);
+          last = match.index + match[0].length;
+        }
+        nodes.push(raw.slice(last));
+        answer.replaceChildren(...nodes);
+      }
+      function highlight(n, on) {
+        const card = sources.querySelector(`[data-n="${n}"]`);
+        if (card) card.classList.toggle("bp-highlight", on);
+      }
+      function sourceCard(c) {
+        const meta = [c.document.body, longDate(c.document.date), pages(c), c.paragraph ? `para ${c.paragraph}` : ""];
+        const copy = el("button", { type: "button", class: "bp-copy", text: "Copy with reference",
+          "aria-label": `Copy quote ${c.n} with its reference` });
+        copy.addEventListener("click", async () => {
+          const ok = await copyText(reference(c));
+          copy.textContent = ok ? "Copied" : "Copy failed";
+          status.textContent = ok ? `Quote ${c.n} copied with its reference.` : "Could not copy.";
+          setTimeout(() => { copy.textContent = "Copy with reference"; }, 2000);
+        });
+        return el("li", { class: "bp-source", id: `${id}-t${n}-src${c.n}`, "data-n": String(c.n), value: String(c.n) },
+          el("p", { class: "bp-source-title", text: c.document.title }),
+          el("p", { class: "bp-source-meta", text: meta.filter(Boolean).join(" · ") }),
+          el("blockquote", { class: "bp-quote", text: `“${c.quote}”` }),
+          el("div", { class: "bp-actions" },
+            el("a", { class: "bp-open", href: apiUrl(api, c.url), target: "_blank", rel: "noopener",
+              text: `Open PDF at ${pages(c)}`, "aria-label": `Open ${c.document.title} at ${pages(c)} (PDF)` }),
+            copy));
+      }
+      return {
+        searched(asked, rewritten) {
+          if (rewritten && rewritten.trim() !== asked.trim()) {
+            searched.hidden = false;
+            searched.textContent = `Searched for: ${rewritten}`;
+          }
+        },
+        cite(c) {
+          citations.set(c.n, c);
+          sourcesTitle.hidden = false;
+          sources.append(sourceCard(c));
+          draw();
+        },
+        append(piece) { raw += piece; draw(); },
+        replace(text) { raw = text; draw(); },
+        finish(result) {
+          citations.clear();
+          sources.replaceChildren();
+          for (const c of result.citations) { citations.set(c.n, c); sources.append(sourceCard(c)); }
+          sourcesTitle.hidden = result.citations.length === 0;
+          raw = result.answer;
+          draw();
+          answer.classList.toggle("bp-not-covered", !result.answered);
+          answer.setAttribute("aria-busy", "false");
+        },
+        fail(message) {
+          answer.classList.add("bp-error");
+          answer.textContent = message;
+          answer.setAttribute("aria-busy", "false");
+        },
+      };
+    }
+  }
+
+  function start() {
+    if (!document.querySelector("link[data-boardpapers-css]")) {
+      const base = withSlash(new URL(configured || scriptBase, document.baseURI).href);
+      document.head.append(el("link", { rel: "stylesheet", href: apiUrl(base, "static/widget.css"), "data-boardpapers-css": "" }));
+    }
+    document.querySelectorAll("[data-boardpapers]:not([data-bp-mounted])").forEach((host) => {
+      host.setAttribute("data-bp-mounted", "");
+      mount(host);
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
