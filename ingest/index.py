@@ -17,6 +17,7 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
+from .acronyms import Glossary
 from .keyword_index import KeywordIndex
 from .manifest import Manifest, StoredDocument
 from .models import Chunk, DocumentMeta, Page
@@ -82,6 +83,7 @@ class PaperIndex:
             configuration={"hnsw": {"space": "cosine"}},
         )
         self._keyword: KeywordIndex | None = None
+        self._glossary: tuple[int, Glossary] | None = None
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -141,6 +143,19 @@ class PaperIndex:
         """Every chunk id in the Chroma collection, live or not (for consistency checks)."""
         return list(self._collection.get(include=[])["ids"])
 
+    def glossary(self) -> Glossary:
+        """Acronyms the live papers define, learned afresh whenever what is live changes."""
+        generation = self.manifest.generation()
+        if self._glossary is not None and self._glossary[0] == generation:
+            return self._glossary[1]
+        glossary = Glossary.learn(chunk.text for chunk in self.manifest.live_chunks())
+        try:
+            glossary.save(self.settings.glossary_path)
+        except OSError:  # a read-only data folder still answers from memory
+            log.warning("could not save the glossary", exc_info=True)
+        self._glossary = (generation, glossary)
+        return glossary
+
     def chunk_count(self) -> int:
         return int(self._collection.count())
 
@@ -194,8 +209,9 @@ class PaperIndex:
         return removed
 
     def refresh_keyword_index(self) -> None:
-        """Rebuild the keyword index now (after a batch) rather than on the next query."""
+        """Rebuild the keyword index and glossary now (after a batch), not on the next query."""
         self.keyword_index()
+        self.glossary()
 
     def _rebuild_keyword_index(self, generation: int) -> KeywordIndex:
         keyword = KeywordIndex.build(self.manifest.live_chunks(), generation)

@@ -112,4 +112,4 @@ class KeywordIndex:
 
     @property
     def _vocab(self) -> dict[str, int]:
-        return self._model.vocab_dict  # type: ignore[union-attr,attr-defined,no-any-return]
+        return self._model.vocab_dict  # type: ignore[union-attr]

@@ -49,6 +49,7 @@ _CHUNK_COLUMNS = (
     "char_start, char_end"
 )
 
+
 class StoredDocument:
     """A live document as the manifest records it."""
 
@@ -61,6 +62,7 @@ class StoredDocument:
         self.pages: int = row["pages"]
         self.chunk_count: int = row["chunk_count"]
         self.ingested_at: str = row["ingested_at"]
+
 
 class Manifest:
     def __init__(self, path: Path) -> None:
@@ -169,13 +171,16 @@ class Manifest:
             rows = connection.execute(sql, params).fetchall()
         metas = {doc.meta.doc_id: doc.meta for doc in self.documents()}
         return [
-            Chunk(**{key: row[key] for key in row.keys()}, meta=metas.get(row["doc_id"]))  # type: ignore[arg-type]
+            # sqlite3.Row iterates over values, so its keys() are needed here.
+            Chunk(**{key: row[key] for key in row.keys()}, meta=metas[row["doc_id"]])  # noqa: SIM118
             for row in rows
         ]
 
     # --- writes (only through ingest.index) -------------------------------------------------
 
-    def stage(self, meta: DocumentMeta, version: str, pages: Iterable[Page], chunks: list[Chunk]) -> None:
+    def stage(
+        self, meta: DocumentMeta, version: str, pages: Iterable[Page], chunks: list[Chunk]
+    ) -> None:
         """Write a version's pages and chunks without making them live."""
         with self._connection() as connection:
             connection.execute(

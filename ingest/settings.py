@@ -47,3 +47,7 @@ class IngestSettings(BaseSettings):
     @property
     def keyword_index_path(self) -> Path:
         return self.data_dir / "keyword-index"
+
+    @property
+    def glossary_path(self) -> Path:
+        return self.data_dir / "glossary.json"

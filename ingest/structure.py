@@ -112,11 +112,11 @@ def _group_lines(pages: list[Page], furniture: set[str]) -> list[list[_PlacedLin
             placed.append(_PlacedLine(line.text.strip(), page.number, starts))
             first_on_page = False
     groups: list[list[_PlacedLine]] = []
-    for line in placed:
-        if line.starts_block or not groups:
-            groups.append([line])
+    for placed_line in placed:
+        if placed_line.starts_block or not groups:
+            groups.append([placed_line])
         else:
-            groups[-1].append(line)
+            groups[-1].append(placed_line)
     return groups
 
 

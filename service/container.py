@@ -15,7 +15,7 @@ from langchain_core.language_models import BaseChatModel
 from ingest.embeddings import BundledEmbeddings
 from ingest.index import PaperIndex, SearchFilters
 
-from .answers import AnswerResult, Answerer
+from .answers import Answerer, AnswerResult
 from .answers.extractive import ExtractiveAnswerer
 from .retrieval import Retriever
 from .settings import Settings

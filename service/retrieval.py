@@ -32,9 +32,10 @@ class Retriever:
         if not query:
             return []
         candidates = max(self.settings.candidates, k)
-        vector = self.index.embeddings.embed_query(query)
+        expanded = self.expand(query)
+        vector = self.index.embeddings.embed_query(expanded)
         dense = self.index.dense_search(vector, candidates, filters)
-        keyword = self._keyword_ranking(query, candidates, filters)
+        keyword = self._keyword_ranking(expanded, candidates, filters)
         fused = self._fuse(dense, keyword)
         top = sorted(fused.items(), key=lambda item: item[1], reverse=True)[:k]
         chunks = self.index.manifest.chunks_by_id(chunk_id for chunk_id, _ in top)
@@ -51,13 +52,23 @@ class Retriever:
             if chunk_id in chunks  # a document removed between the two reads drops out
         ]
 
+    def expand(self, query: str) -> str:
+        """The query with the other form of each acronym or long form it uses, as the papers
+        define them ("OSAB" ↔ "Oxfordshire Safeguarding Adults Board")."""
+        if not self.settings.expand_acronyms:
+            return query
+        extra = self.index.glossary().expansions(query)
+        return f"{query} ({'; '.join(extra)})" if extra else query
+
     def _keyword_ranking(
         self, query: str, candidates: int, filters: SearchFilters | None
     ) -> list[tuple[str, float]]:
         keyword_index = self.index.keyword_index()
         allowed: set[str] | None = None
         if filters is not None and filters != SearchFilters():
-            admitted = {doc.meta.doc_id for doc in self.index.documents() if filters.admits(doc.meta)}
+            admitted = {
+                doc.meta.doc_id for doc in self.index.documents() if filters.admits(doc.meta)
+            }
             allowed = {cid for cid in keyword_index.chunk_ids if cid.split(":", 1)[0] in admitted}
         scores = keyword_index.scores(query, allowed)
         return sorted(scores.items(), key=lambda item: item[1], reverse=True)[:candidates]

@@ -32,12 +32,18 @@ class Settings(IngestSettings):
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
     keyword_weight: float = Field(1.0, ge=0, description="Weight of the keyword ranking.")
 
+    expand_acronyms: bool = Field(
+        True, description="Expand queries with the acronyms the papers define, both ways."
+    )
+
     # answering
     answerer: Literal["extractive", "llm"] = Field(
         "extractive", description="'extractive' needs no LLM; 'llm' uses the chat model below."
     )
     answer_passages: int = Field(6, ge=1, le=20, description="Passages an answer draws on.")
-    answer_sentences: int = Field(4, ge=1, le=12, description="Most sentences in an extractive answer.")
+    answer_sentences: int = Field(
+        4, ge=1, le=12, description="Most sentences in an extractive answer."
+    )
     min_relevance: float = Field(
         0.30,
         description="Dense similarity (cosine) of the best passage below which the papers are "
@@ -49,7 +55,8 @@ class Settings(IngestSettings):
 
     # LLM
     llm_provider: Literal["openai", "ollama"] = Field(
-        "openai", description="'openai': any OpenAI-compatible endpoint; 'ollama': an Ollama server."
+        "openai",
+        description="'openai': any OpenAI-compatible endpoint; 'ollama': an Ollama server.",
     )
     llm_model: str = Field("gpt-4o-mini", description="Chat model name at the provider.")
     llm_base_url: str | None = Field(None, description="Base URL of the chat endpoint.")
@@ -57,4 +64,6 @@ class Settings(IngestSettings):
     llm_timeout: float = Field(60.0, gt=0, description="Seconds before an LLM call is abandoned.")
     llm_temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature.")
     prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Prompt templates folder.")
-    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Sample papers ingested by `make run`.")
+    corpus_dir: Path = Field(
+        PROJECT_ROOT / "corpus", description="Sample papers ingested by `make run`."
+    )

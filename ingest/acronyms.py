@@ -1,0 +1,116 @@
+"""Acronyms learned from the papers themselves.
+
+Board papers define their abbreviations in passing — "Oxfordshire Safeguarding Adults Board
+(OSAB)", "the Office of the Police and Crime Commissioner (OPCC)" — and then use either form.
+We collect every definition whose long form's initials spell the acronym, so a query can be
+expanded both ways. Nothing here knows any particular corpus's terms.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+# "(OSAB)", "(OPCC)", "(CSPs)": 2-10 capitals, optional lower-case plural s / inner lowercase.
+_DEFINITION = re.compile(r"\(\s*(?P<acronym>[A-Z][A-Za-z&]{1,9}?)s?\s*\)")
+_WORD = re.compile(r"[A-Za-z][\w'’&-]*")
+_LINKING = {"of", "and", "for", "the", "in", "on", "to", "&", "a", "an", "at", "with", "by"}
+MAX_LONG_FORM_WORDS = 10
+
+
+def definitions_in(text: str) -> list[tuple[str, str]]:
+    """(acronym, long form) pairs defined in `text`."""
+    found: list[tuple[str, str]] = []
+    for match in _DEFINITION.finditer(text):
+        acronym = match.group("acronym")
+        letters = [ch.lower() for ch in acronym if ch.isupper() or ch == "&"]
+        if len(letters) < 2 or sum(ch.isupper() for ch in acronym) < 2:
+            continue
+        before = text[max(0, match.start() - 160) : match.start()]
+        words = _WORD.findall(before)[-MAX_LONG_FORM_WORDS:]
+        long_form = _long_form(words, [ch for ch in letters if ch != "&"])
+        if long_form:
+            found.append((acronym, long_form.rstrip("'’")))
+    return found
+
+
+def _long_form(words: list[str], letters: list[str]) -> str | None:
+    """The shortest run of trailing words whose initials spell `letters` (linking words may be
+    skipped; a hyphenated word may give one letter per part)."""
+    for start in range(len(words) - 1, -1, -1):
+        run = words[start:]
+        if not run[0][:1].isupper():
+            continue
+        if _spells(run, letters):
+            return " ".join(run)
+    return None
+
+
+def _spells(words: list[str], letters: list[str]) -> bool:
+    initials: list[list[str]] = []
+    for word in words:
+        parts = [p for p in re.split(r"[-&]", word) if p]
+        options = [p[0].lower() for p in parts]
+        initials.append(options)
+    return _match(initials, words, letters)
+
+
+def _match(initials: list[list[str]], words: list[str], letters: list[str]) -> bool:
+    if not initials:
+        return not letters
+    word, rest_words = words[0], words[1:]
+    options, rest = initials[0], initials[1:]
+    if letters and options[0] == letters[0]:
+        # one letter from the word, or one per hyphenated part
+        if _match(rest, rest_words, letters[1:]):
+            return True
+        if (
+            len(options) > 1
+            and options == letters[: len(options)]
+            and _match(rest, rest_words, letters[len(options) :])
+        ):
+            return True
+    return word.lower() in _LINKING and _match(rest, rest_words, letters)
+
+
+class Glossary:
+    """Acronym ↔ long form, as the live papers define them (most frequent form wins)."""
+
+    def __init__(self, pairs: dict[str, str]) -> None:
+        self.pairs = pairs
+        self._long_forms = {long.lower(): acronym for acronym, long in pairs.items()}
+
+    @classmethod
+    def learn(cls, texts: Iterable[str]) -> Glossary:
+        counts: dict[str, Counter[str]] = {}
+        for text in texts:
+            for acronym, long_form in definitions_in(text):
+                counts.setdefault(acronym, Counter())[long_form] += 1
+        return cls({acronym: forms.most_common(1)[0][0] for acronym, forms in counts.items()})
+
+    def expansions(self, query: str) -> list[str]:
+        """The other form of every acronym or long form the query uses."""
+        extra: list[str] = []
+        for acronym, long_form in self.pairs.items():
+            if re.search(rf"\b{re.escape(acronym)}s?\b", query):
+                extra.append(long_form)
+        lowered = query.lower()
+        for long_form, acronym in self._long_forms.items():
+            if long_form in lowered and acronym not in extra:
+                extra.append(acronym)
+        return extra
+
+    def save(self, path: Path) -> None:
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(self.pairs, indent=1, sort_keys=True), encoding="utf-8")
+        temporary.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> Glossary | None:
+        try:
+            return cls(dict(json.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError):
+            return None
