@@ -92,28 +92,51 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
-    """A real Chroma server (`chroma run`, from the chromadb package) on loopback."""
-    executable = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+    """A real Chroma server (`chroma run`, from the chromadb package) on loopback.
+
+    `chroma run` in chromadb 1.5 takes `--path`, `--host` and `--port`. The venv's own
+    `chroma` comes first so the server matches the client library's version.
+    """
+    import httpx
+
+    beside_python = Path(sys.executable).parent / "chroma"
+    executable = str(beside_python) if beside_python.is_file() else shutil.which("chroma")
+    if executable is None:
+        raise RuntimeError("no `chroma` executable: install chromadb in this environment")
     port = _free_port()
     folder = tmp_path_factory.mktemp("chroma-server")
     log = (folder / "server.log").open("w")
     process = subprocess.Popen(
-        [executable, "run", "--path", str(folder / "db"), "--host", "127.0.0.1", "--port", str(port)],
+        [
+            executable,
+            "run",
+            "--path",
+            str(folder / "db"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    # Ready means answering its heartbeat, not merely accepting connections.
+    heartbeat = f"http://127.0.0.1:{port}/api/v2/heartbeat"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
+            if httpx.get(heartbeat, timeout=1).status_code == 200:
                 break
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError(f"chroma run exited: {(folder / 'server.log').read_text()}")
-            time.sleep(0.2)
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None:
+            log.close()
+            raise RuntimeError(f"chroma run exited: {(folder / 'server.log').read_text()}")
+        time.sleep(0.2)
     else:
         process.kill()
-        raise RuntimeError("chroma run did not start within 60 s")
+        log.close()
+        raise RuntimeError("chroma run did not answer its heartbeat within 60 s")
     yield "127.0.0.1", port
     process.terminate()
     try:
