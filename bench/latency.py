@@ -38,6 +38,9 @@ CORPUS = PROJECT_ROOT / "corpus"
 DEV_QUESTIONS = PROJECT_ROOT.parent / "shared" / "eval" / "questions-dev.jsonl"
 
 
+_THREADING_ENV = ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "MKL_NUM_THREADS", "GOMP_SPINCOUNT")
+
+
 def log(message: str) -> None:
     """Progress goes to stderr so stdout holds only the figures."""
     print(message, file=sys.stderr, flush=True)
@@ -61,11 +64,14 @@ def run_header() -> dict[str, Any]:
         "python": platform.python_version(),
         # Other work on the machine skews timings; the 1-minute load average says how much.
         "load_average": os.getloadavg()[0],
+        # Set outside the command line, these change torch's threading and so every timing.
+        "environment": {k: os.environ[k] for k in _THREADING_ENV if k in os.environ},
     }
 
 
 def print_header(header: dict[str, Any]) -> None:
-    print(f"$ {header['command']}")
+    environment = " ".join(f"{k}={v}" for k, v in header["environment"].items())
+    print(f"$ {environment + ' ' if environment else ''}{header['command']}")
     print(
         f"{header['date']} · {header['cpu']} · {header['cores']} cores · "
         f"Python {header['python']} · load average {header['load_average']:.2f}\n"
