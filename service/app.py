@@ -15,7 +15,7 @@ from .container import Services, build_services
 from .conversations import ConversationStore
 from .errors import UpstreamError, UpstreamTimeout
 from .followup import LLMRewriter, RuleRewriter
-from .routes import ask, documents, health, search, stream, summaries, web
+from .routes import ask, documents, health, search, stream, summaries, themes, web
 from .routes.web import WEB_DIR
 from .settings import Settings
 from .summaries.store import SummaryStore
@@ -60,7 +60,7 @@ def create_app(
     async def _upstream(_: Request, exc: UpstreamError) -> JSONResponse:
         return JSONResponse(status_code=502, content={"detail": str(exc)})
 
-    for module in (search, ask, stream, documents, health, web):
+    for module in (search, ask, stream, documents, health, web, themes):
         app.include_router(module.router)
     app.include_router(summaries.router)
     app.state.summaries = SummaryStore.in_data_dir(settings.data_dir)

@@ -222,6 +222,23 @@ def cmd_summarise(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_themes(args: argparse.Namespace, settings: Settings) -> int:
+    from .themes.export import to_csv, to_markdown
+    from .themes.scan import ThemeScanner
+    from .themes.schemas import ThemeResponse
+
+    index = _services(settings).index
+    kinds = args.kind or None
+    response = ThemeResponse.of(ThemeScanner(index).scan(args.theme, kinds=kinds), index)
+    if args.format == "md":
+        print(to_markdown(response), end="")
+    elif args.format == "csv":
+        print(to_csv(response), end="")
+    else:
+        print(response.model_dump_json(indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="boardpapers", description=__doc__)
     parser.add_argument("--data-dir", type=Path, help="data folder (default $BOARDPAPERS_DATA_DIR or ./data)")
@@ -271,6 +288,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="folder for <doc>.md/.json, digest.md")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_summarise)
+
+    p = sub.add_parser("themes", help="every place the papers mention a theme (evidence table)")
+    p.add_argument("theme")
+    p.add_argument("--format", choices=("md", "csv", "json"), default="md")
+    p.add_argument("--kind", action="append", help="only places of this kind (repeatable)",
+                   choices=("priority", "review", "recommendation", "decision", "action",
+                            "figure", "other"))  # fmt: skip
+    p.set_defaults(func=cmd_themes)
 
     p = sub.add_parser("eval", help="score a gold question file")
     p.add_argument("questions", type=Path)

@@ -1,0 +1,114 @@
+"""The live papers cut into paragraphs, tokenised and indexed by stem, once per generation.
+
+A chunk may hold several blocks joined by a blank line; each block is a paragraph-level place.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from ingest.chunking import BLOCK_SEPARATOR
+from ingest.models import Chunk
+
+from .terms import AcronymTable, Term
+from .text import Token, stem_matches, tokens
+
+_LEADING_NUMBER = re.compile(
+    r"^\s*(\d{1,3}(?:\.\d{1,3})*|\((?:[a-z]|[ivx]{1,4}|\d{1,2})\)|[a-z]\))[.\s]"
+)
+LEAD_IN_CHARS = 240
+
+
+@dataclass
+class Paragraph:
+    position: int  # index in the corpus list, which is in document and reading order
+    chunk: Chunk
+    offset: int  # the paragraph's place within its chunk's text
+    text: str
+    tokens: list[Token]
+    lead_in: str  # the end of the paragraph before it in the same document
+
+    @property
+    def number(self) -> str | None:
+        match = _LEADING_NUMBER.match(self.text)
+        if match:
+            return match.group(1)
+        return self.chunk.paragraph if self.offset == 0 else None
+
+
+@dataclass
+class CorpusParagraphs:
+    generation: int
+    paragraphs: list[Paragraph]
+    acronyms: AcronymTable
+    postings: dict[str, list[int]] = field(default_factory=dict)  # stem → paragraph positions
+    _by_prefix: dict[str, set[int]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def build(cls, chunks: list[Chunk], generation: int) -> CorpusParagraphs:
+        paragraphs: list[Paragraph] = []
+        previous: dict[str, str] = {}
+        for chunk in chunks:
+            offset = 0
+            for text in chunk.text.split(BLOCK_SEPARATOR):
+                if text.strip():
+                    lead_in = previous.get(chunk.doc_id, "")[-LEAD_IN_CHARS:]
+                    paragraphs.append(
+                        Paragraph(len(paragraphs), chunk, offset, text, tokens(text), lead_in)
+                    )
+                    previous[chunk.doc_id] = text
+                offset += len(text) + len(BLOCK_SEPARATOR)
+        postings: dict[str, list[int]] = defaultdict(list)
+        for paragraph in paragraphs:
+            for stem in {t.stem for t in paragraph.tokens}:
+                postings[stem].append(paragraph.position)
+        acronyms = AcronymTable.learn(p.text for p in paragraphs)
+        return cls(generation, paragraphs, acronyms, dict(postings))
+
+    @property
+    def chunk_count(self) -> int:
+        return len({p.chunk.chunk_id for p in self.paragraphs})
+
+    def share(self, stem: str) -> float:
+        """Share of paragraphs that hold a word with this stem (prefixes included)."""
+        return len(self.positions_with(stem)) / max(1, len(self.paragraphs))
+
+    def positions_with(self, term_stem: str) -> set[int]:
+        cached = self._by_prefix.get(term_stem)
+        if cached is None:
+            cached = set()
+            for stem, positions in self.postings.items():
+                if stem_matches(term_stem, stem):
+                    cached.update(positions)
+            self._by_prefix[term_stem] = cached
+        return cached
+
+    def find(self, term: Term) -> dict[int, list[Token]]:
+        """Paragraph position → the tokens where `term` occurs, for every paragraph it is in."""
+        candidates = set.intersection(*(set(self.positions_with(s)) for s in term.stems))
+        found: dict[int, list[Token]] = {}
+        for position in sorted(candidates):
+            hit = occurrence(term, self.paragraphs[position].tokens)
+            if hit:
+                found[position] = hit
+        return found
+
+
+def occurrence(term: Term, words: list[Token]) -> list[Token]:
+    """The tokens of the term's occurrences in `words` (its words within a short window)."""
+    spots = [[i for i, t in enumerate(words) if stem_matches(s, t.stem)] for s in term.stems]
+    if any(not s for s in spots):
+        return []
+    hits: list[Token] = []
+    for first in spots[0]:
+        chosen = [first]
+        for others in spots[1:]:
+            near = [i for i in others if abs(i - first) < term.window and i not in chosen]
+            if not near:
+                break
+            chosen.append(min(near, key=lambda i: abs(i - first)))
+        else:
+            hits.extend(words[i] for i in chosen)
+    return hits

@@ -1,0 +1,208 @@
+"""Theme scan: every paragraph of the live papers that mentions a theme, not a top k.
+
+Recall first: every term of the theme (its phrases, the words that carry them, the acronyms
+the corpus defines for them, near-synonyms from the embedding space) is matched against every
+paragraph, and a dense sweep over the chunks nearest the theme adds paragraphs no term found.
+Then precision: a paragraph the sweep found is kept only when one of its sentences is itself
+close to the theme.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ingest.index import PaperIndex, SearchFilters
+from ingest.sentences import sentence_spans
+
+from .corpus import CorpusParagraphs, Paragraph
+from .kinds import PlaceKind, kinds_asked_for, place_kind
+from .terms import Term, anchor_words, coherent, nearest_corpus_terms, theme_phrases
+from .text import STOPWORDS, Token
+
+log = logging.getLogger(__name__)
+
+# Chunks the dense sweep looks at, and the similarity a chunk needs to be looked into.
+SWEEP_CHUNKS = 60
+SWEEP_MIN_SIMILARITY = 0.45
+# A swept paragraph is kept when one of its sentences is at least this close to the theme.
+CHECK_MIN_SIMILARITY = 0.62
+
+
+@dataclass
+class Place:
+    paragraph: Paragraph
+    kind: PlaceKind
+    quote: str
+    found_by: str  # "term" or "sweep"
+
+
+@dataclass
+class ThemeScan:
+    theme: str
+    terms: list[Term]
+    kinds_asked: list[PlaceKind]
+    places: list[Place] = field(default_factory=list)
+
+
+class ThemeScanner:
+    def __init__(self, index: PaperIndex) -> None:
+        self.index = index
+        self._corpus: CorpusParagraphs | None = None
+        self._vectors: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def corpus(self) -> CorpusParagraphs:
+        generation = self.index.manifest.generation()
+        with self._lock:
+            if self._corpus is None or self._corpus.generation != generation:
+                chunks = self.index.manifest.live_chunks()
+                self._corpus = CorpusParagraphs.build(chunks, generation)
+                self._vectors = {}
+            return self._corpus
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """Embeddings of short texts, remembered: themes and terms recur across requests."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing:
+            for text, vector in zip(
+                missing, self.index.embeddings.embed_documents(missing), strict=True
+            ):
+                self._vectors[text] = np.asarray(vector, dtype=np.float32)
+        return [self._vectors[t].tolist() for t in texts]
+
+    def terms(self, theme: str) -> list[Term]:
+        corpus = self.corpus()
+        phrases = theme_phrases(theme)
+        terms = [Term(p, tuple(_stems(p)), "theme") for p in phrases]
+        # Acronyms are learned for the reader's own phrases, not for single words of them.
+        terms += corpus.acronyms.expansions(terms)
+        terms += self._coherent_anchors(phrases, corpus)
+        terms = _unique(terms)
+        matched = {pos for term in terms for pos in corpus.find(term)}
+        candidates = _cooccurring_terms(corpus, matched)
+        known = {t.stems for t in terms}
+        terms += nearest_corpus_terms(phrases, candidates, known, self.embed)
+        return _unique(terms)
+
+    def _coherent_anchors(self, phrases: list[str], corpus: CorpusParagraphs) -> list[Term]:
+        """The phrases' single-word stand-ins whose own passages are about the phrase."""
+        kept = []
+        for word, phrase in anchor_words(phrases, self.embed, corpus.share):
+            vector = self.embed([phrase.text])[0]
+            similarity = dict(self.index.dense_search(vector, corpus.chunk_count))
+            baseline = float(np.mean(list(similarity.values()))) if similarity else 0.0
+            with_phrase = set(corpus.find(phrase))
+            alone = set(corpus.find(word)) - with_phrase
+
+            def sims(positions: set[int], similarity: dict[str, float] = similarity) -> list[float]:
+                chunk_ids = {corpus.paragraphs[p].chunk.chunk_id for p in positions}
+                return [similarity.get(chunk_id, 0.0) for chunk_id in chunk_ids]
+
+            if coherent(sims(alone), sims(with_phrase), baseline):
+                kept.append(word)
+        return kept
+
+    def scan(
+        self,
+        theme: str,
+        filters: SearchFilters | None = None,
+        kinds: list[PlaceKind] | None = None,
+    ) -> ThemeScan:
+        corpus = self.corpus()
+        terms = self.terms(theme)
+        admitted = {
+            doc.meta.doc_id
+            for doc in self.index.documents()
+            if filters is None or filters.admits(doc.meta)
+        }
+        found: dict[int, list[Token]] = {}
+        for term in terms:
+            for position, hit in corpus.find(term).items():
+                if corpus.paragraphs[position].chunk.doc_id in admitted:
+                    found.setdefault(position, []).extend(hit)
+        places = [self._place(corpus.paragraphs[p], _quote_of(corpus.paragraphs[p], hits), "term")
+                  for p, hits in found.items()]  # fmt: skip
+        places += self._sweep(theme, corpus, set(found), filters)
+        if kinds:
+            places = [place for place in places if place.kind in kinds]
+        places.sort(key=lambda place: place.paragraph.position)
+        return ThemeScan(theme, terms, kinds_asked_for(theme), places)
+
+    def _sweep(
+        self, theme: str, corpus: CorpusParagraphs, seen: set[int], filters: SearchFilters | None
+    ) -> list[Place]:
+        """Paragraphs no term found, in chunks near the theme, whose sentence is near it too."""
+        theme_vector = np.asarray(self.embed([theme])[0])
+        near = self.index.dense_search(theme_vector.tolist(), SWEEP_CHUNKS, filters)
+        chunk_ids = {
+            chunk_id for chunk_id, similarity in near if similarity >= SWEEP_MIN_SIMILARITY
+        }
+        candidates = [p for p in corpus.paragraphs
+                      if p.chunk.chunk_id in chunk_ids and p.position not in seen]  # fmt: skip
+        sentences = [(p, p.text[s:e]) for p in candidates for s, e in sentence_spans(p.text)]
+        if not sentences:
+            return []
+        vectors = np.asarray(self.embed([text for _, text in sentences]))
+        similarities = vectors @ theme_vector
+        best: dict[int, tuple[float, str]] = {}
+        for (paragraph, text), similarity in zip(sentences, similarities, strict=True):
+            if (
+                similarity >= CHECK_MIN_SIMILARITY
+                and similarity > best.get(paragraph.position, (0.0, ""))[0]
+            ):
+                best[paragraph.position] = (float(similarity), text)
+        return [self._place(corpus.paragraphs[p], quote, "sweep") for p, (_, quote) in best.items()]
+
+    @staticmethod
+    def _place(paragraph: Paragraph, quote: str, found_by: str) -> Place:
+        chunk = paragraph.chunk
+        kind = place_kind(paragraph.text, quote, chunk.kind, chunk.section, paragraph.lead_in)
+        return Place(paragraph, kind, quote, found_by)
+
+
+def _stems(phrase: str) -> list[str]:
+    from .text import content_stems
+
+    return list(content_stems(phrase))
+
+
+def _quote_of(paragraph: Paragraph, hits: list[Token]) -> str:
+    """The sentence(s) of the paragraph that hold the theme's terms."""
+    spans = sentence_spans(paragraph.text)
+    chosen = [(s, e) for s, e in spans if any(s <= t.start < e for t in hits)]
+    if not chosen:
+        return paragraph.text.strip()
+    return " … ".join(paragraph.text[s:e] for s, e in chosen)
+
+
+def _cooccurring_terms(corpus: CorpusParagraphs, matched: set[int]) -> dict[str, float]:
+    """Words and word pairs the matched paragraphs use more than the papers at large."""
+    inside: Counter[str] = Counter()
+    for position in matched:
+        words = [t.word for t in corpus.paragraphs[position].tokens]
+        grams = {w for w in words if w not in STOPWORDS and len(w) > 2}
+        grams |= {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)
+                  if a not in STOPWORDS and b not in STOPWORDS}  # fmt: skip
+        inside.update(grams)
+    lift: dict[str, float] = {}
+    for gram, count in inside.items():
+        if count >= 2:
+            stems = _stems(gram)
+            overall = min((len(corpus.postings.get(s, ())) for s in stems), default=0)
+            lift[gram] = count * count / max(1, overall)
+    return lift
+
+
+def _unique(terms: list[Term]) -> list[Term]:
+    seen: set[tuple[str, ...]] = set()
+    unique = []
+    for term in terms:
+        if term.stems and term.stems not in seen:
+            seen.add(term.stems)
+            unique.append(term)
+    return unique

@@ -1,0 +1,205 @@
+"""A theme's search terms: the phrases the reader gave, the words that carry them alone, the
+acronyms the corpus defines for them, and the corpus terms nearest to them in embedding space.
+
+Nothing here lists a corpus's own words: acronyms are learned from definitions in the text
+("Oxfordshire Safeguarding Adults Board (OSAB)"), and near-synonyms from the embedding model,
+restricted to terms that occur in the papers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .kinds import kind_words
+from .text import STOPWORDS, content_stems, stem, stem_matches, tokens
+
+# A single word may stand for its phrase when it is close to it in meaning
+# ("exploitation" for "child exploitation", not "child").
+ANCHOR_MIN_SIMILARITY = 0.6
+# ... and rare enough in the papers not to drown the theme ...
+ANCHOR_MAX_SHARE = 0.05
+# ... and the passages it finds alone are about the theme (see `coherent`).
+COHERENCE_MARGIN = 0.05
+# A corpus term nearer than this to one of the theme's phrases is taken as a synonym.
+NEIGHBOUR_MIN_SIMILARITY = 0.8
+NEIGHBOUR_CANDIDATES = 60
+
+_SEPARATORS = re.compile(
+    r"([,;:()\[\]/?!.\"“”]|\b(?:and|or|such as|including|includes|e\.g|like|especially|"
+    r"as well as|versus|vs|plus)\b)",
+    re.I,
+)
+_CONJUNCTION = re.compile(r"^(and|or)$", re.I)
+# "the exploitation of children or young people": the second object shares the head.
+_HEAD_OF = re.compile(r"^(?P<head>.*\bof)\s+\S+(\s+\S+)?$")
+_ACRONYM_DEFINITION = re.compile(r"\(([A-Z][A-Za-z&]*[A-Z][A-Za-z]?s?)\)")
+_ACRONYM_FIRST = re.compile(r"\b([A-Z][A-Za-z&]*[A-Z]s?)\s*\(([^()]{6,80})\)")
+
+Embed = Callable[[list[str]], list[list[float]]]
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str  # as shown to the reader
+    stems: tuple[str, ...]
+    source: str  # "theme", "word", "acronym", "long form", "neighbour"
+
+    @property
+    def window(self) -> int:
+        """Tokens the term's words may spread over: "sleeping rough", "exploitation of children"."""
+        return len(self.stems) + 2
+
+
+def theme_phrases(text: str) -> list[str]:
+    """The phrases of a theme or question, its frame ("which priorities mention") left out."""
+    for start, end in sorted(kind_words(text), reverse=True):
+        text = text[:start] + "," + text[end:]
+    phrases: list[str] = []
+    parts = _SEPARATORS.split(text)
+    previous = ""
+    for index in range(0, len(parts), 2):
+        part = parts[index].strip()
+        separator = parts[index - 1].strip() if index else ""
+        head = _HEAD_OF.match(" ".join(w.lower() for w in previous.split()))
+        if part and head and _CONJUNCTION.match(separator):
+            part = f"{head.group('head')} {part}"
+        words = [t.word for t in tokens(part) if t.word not in STOPWORDS]
+        phrase = " ".join(words)
+        if phrase and phrase not in phrases:
+            phrases.append(phrase)
+        previous = part
+    return phrases
+
+
+class AcronymTable:
+    """Acronyms the papers define, both ways: long form → acronym and acronym → long form."""
+
+    def __init__(self, definitions: dict[str, str]) -> None:
+        self.long_forms = definitions  # acronym → long form
+
+    @classmethod
+    def learn(cls, texts: Iterable[str]) -> AcronymTable:
+        seen: dict[str, Counter[str]] = {}
+        for text in texts:
+            for acronym, long_form in _definitions(text):
+                seen.setdefault(acronym, Counter())[long_form.lower()] += 1
+        return cls({acronym: forms.most_common(1)[0][0] for acronym, forms in seen.items()})
+
+    def expansions(self, terms: Sequence[Term]) -> list[Term]:
+        found: list[Term] = []
+        for acronym, long_form in self.long_forms.items():
+            long_stems = content_stems(long_form)
+            acronym_stem = stem(acronym)
+            for term in terms:
+                if term.stems == (acronym_stem,):
+                    found.append(Term(long_form, long_stems, "long form"))
+                elif _contains(long_stems, term.stems):
+                    found.append(Term(acronym, (acronym_stem,), "acronym"))
+        return found
+
+
+def _definitions(text: str) -> Iterable[tuple[str, str]]:
+    for match in _ACRONYM_DEFINITION.finditer(text):
+        acronym = match.group(1)
+        before = [t.word for t in tokens(text[max(0, match.start() - 160) : match.start()])]
+        long_form = _long_form(acronym, before)
+        if long_form:
+            yield acronym, long_form
+    for match in _ACRONYM_FIRST.finditer(text):
+        words = [t.word for t in tokens(match.group(2))]
+        if _initials_fit(match.group(1), words):
+            yield match.group(1), " ".join(words)
+
+
+def _long_form(acronym: str, before: list[str]) -> str | None:
+    """The words before "(ACRONYM)" whose initials spell it, small words allowed between."""
+    letters = [c.lower() for c in acronym.rstrip("s") if c.isupper() or c == "&"]
+    picked: list[str] = []
+    position = len(before) - 1
+    for letter in reversed(letters):
+        while position >= 0 and before[position] in STOPWORDS and picked:
+            picked.append(before[position])
+            position -= 1
+        if position < 0 or not before[position].startswith(letter):
+            return None
+        picked.append(before[position])
+        position -= 1
+    return " ".join(reversed(picked)) if len(picked) >= 2 else None
+
+
+def _initials_fit(acronym: str, words: list[str]) -> bool:
+    initials = "".join(w[0] for w in words if w not in STOPWORDS)
+    return initials == "".join(c.lower() for c in acronym.rstrip("s") if c.isupper())
+
+
+def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
+    """Whether `needle`'s stems occur in `haystack` as one contiguous run."""
+    n = len(needle)
+    return n > 0 and any(
+        all(stem_matches(a, b) for a, b in zip(needle, haystack[i : i + n], strict=True))
+        for i in range(len(haystack) - n + 1)
+    )
+
+
+def anchor_words(
+    phrases: Sequence[str], embed: Embed, share: Callable[[str], float]
+) -> list[tuple[Term, Term]]:
+    """Candidate single words that may stand for a phrase of two or more words, each with
+    its phrase: close to the phrase in meaning and rare enough in the papers. The caller
+    keeps those whose passages are about the theme (`coherent`)."""
+    found: list[tuple[Term, Term]] = []
+    for phrase in phrases:
+        words = [w for w in phrase.split() if w not in STOPWORDS]
+        if len(words) < 2:
+            continue
+        vectors = np.array(embed([phrase, *words]))
+        similarities = vectors[1:] @ vectors[0]
+        whole = Term(phrase, content_stems(phrase), "theme")
+        # The most specific (rarest) of the words that keep the phrase's meaning: "hate" for
+        # "hate crime", "exploitation" for "child exploitation".
+        close = [(share(stem(w)), w) for w, s in zip(words, similarities, strict=True)
+                 if s >= ANCHOR_MIN_SIMILARITY]  # fmt: skip
+        if close and min(close)[0] <= ANCHOR_MAX_SHARE:
+            word = min(close)[1]
+            found.append((Term(word, (stem(word),), "word"), whole))
+    return found
+
+
+def coherent(alone: list[float], with_phrase: list[float], baseline: float) -> bool:
+    """Whether the passages a word finds without its phrase are about the theme: on average
+    (dense similarity to the theme) about as near as the phrase's own passages, and clearly
+    nearer than the papers at large."""
+    if not alone:
+        return True  # the word adds nothing the phrase does not find
+    mean = float(np.mean(alone))
+    if with_phrase and mean < float(np.mean(with_phrase)) - 2 * COHERENCE_MARGIN:
+        return False
+    return mean >= baseline + COHERENCE_MARGIN
+
+
+def nearest_corpus_terms(
+    phrases: Sequence[str],
+    candidates: dict[str, float],
+    known: set[tuple[str, ...]],
+    embed: Embed,
+) -> list[Term]:
+    """Corpus terms (from the paragraphs the theme's terms found) close in meaning to a phrase."""
+    fresh = [
+        text for text in sorted(candidates, key=lambda gram: -candidates[gram])
+        if content_stems(text) and content_stems(text) not in known
+    ][:NEIGHBOUR_CANDIDATES]  # fmt: skip
+    if not fresh or not phrases:
+        return []
+    phrase_vectors = np.array(embed(list(phrases)))
+    term_vectors = np.array(embed(fresh))
+    best = (term_vectors @ phrase_vectors.T).max(axis=1)
+    return [
+        Term(text, content_stems(text), "neighbour")
+        for text, similarity in zip(fresh, best, strict=True)
+        if similarity >= NEIGHBOUR_MIN_SIMILARITY
+    ]
