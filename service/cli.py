@@ -43,17 +43,22 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     counts = ", ".join(f"{report.count(o)} {o.value}" for o in Outcome if report.count(o))
     print(f"\n{len(report.files)} files: {counts}. {report.embedded_chunks} chunks embedded.")
     if not report.ok:
-        print("Some files were not ingested; the reasons are above. Fix them and run "
-              "`boardpapers ingest` again: finished files are not redone.", file=sys.stderr)  # fmt: skip
+        print(
+            "Some files were not ingested; the reasons are above. Fix them and run "
+            "`boardpapers ingest` again: finished files are not redone.",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import torch
     import uvicorn
 
     from .app import create_app
 
+    torch.set_num_threads(settings.serve_torch_threads)
     host = args.host or settings.host
     port = args.port or settings.port
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
@@ -241,7 +246,9 @@ def cmd_themes(args: argparse.Namespace, settings: Settings) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="boardpapers", description=__doc__)
-    parser.add_argument("--data-dir", type=Path, help="data folder (default $BOARDPAPERS_DATA_DIR or ./data)")
+    parser.add_argument(
+        "--data-dir", type=Path, help="data folder (default $BOARDPAPERS_DATA_DIR or ./data)"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", help="ingest files or folders of papers")

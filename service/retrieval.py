@@ -37,8 +37,9 @@ class Retriever:
         dense = self.index.dense_search(vector, candidates, filters)
         keyword = self._keyword_ranking(expanded, candidates, filters)
         fused = self._fuse(dense, keyword)
-        top = sorted(fused.items(), key=lambda item: item[1], reverse=True)[:k]
-        chunks = self.index.manifest.chunks_by_id(chunk_id for chunk_id, _ in top)
+        chunks = self.index.manifest.chunks_by_id(fused)  # live chunks only
+        ranked = sorted(fused.items(), key=lambda item: item[1], reverse=True)
+        top = [(chunk_id, score) for chunk_id, score in ranked if chunk_id in chunks][:k]
         dense_scores = dict(dense)
         keyword_scores = dict(keyword)
         return [
@@ -49,7 +50,6 @@ class Retriever:
                 keyword=keyword_scores.get(chunk_id),
             )
             for chunk_id, score in top
-            if chunk_id in chunks  # a document removed between the two reads drops out
         ]
 
     def expand(self, query: str) -> str:

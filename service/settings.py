@@ -19,6 +19,12 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class Settings(IngestSettings):
     host: str = Field("127.0.0.1", description="Address `boardpapers serve` binds to.")
     port: int = Field(8000, description="Port `boardpapers serve` listens on.")
+    serve_torch_threads: int = Field(
+        1,
+        ge=1,
+        description="Threads torch uses when serving. One query's embedding is small: on a "
+        "2-core machine one thread answers in ~20 ms CPU, two spin-wait on each other.",
+    )
     cors_origins: list[str] = Field(
         default_factory=list,
         description="Origins allowed to call the API from a browser (the widget's host pages).",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from ingest.keyword_index import Tokenizer
+from ingest.sentences import sentence_spans
 
 from ..retrieval import Hit
 
@@ -24,6 +25,13 @@ _QUESTION_WORDS = frozenset(
     "there any about across give list".split()
 )  # fmt: skip
 _YEAR_SPAN = re.compile(r"\b((?:19|20)\d{2})\s*[-/–]\s*((?:19|20)?\d{2})\b")
+_QUANTITY = re.compile(
+    r"\bhow (many|much)\b|\bwhat (number|percentage|proportion|share|rate|amount)\b", re.I
+)
+# A figure: a number that is not just a year (years are checked separately).
+_FIGURE = re.compile(r"(?<![\w.])(?:£\s?)?\d[\d,]*(?:\.\d+)?\s*(?:%|per cent|k\b|m\b)?")
+# Share of the question's key terms a figure's sentence (and its heading) must hold.
+FIGURE_TERM_SHARE = 0.5
 _SPECIFIC = re.compile(r"\b(?:(?:19|20)\d{2}|\d+(?:[.,]\d+)*%?|[A-Z]{2,}s?)\b")
 
 
@@ -33,6 +41,7 @@ class EvidenceCheck:
     best_similarity: float
     term_coverage: float
     missing_specifics: list[str]
+    figure_found: bool | None = None  # for "how many/much" questions: a sentence states it
 
 
 def specific_terms(question: str) -> list[str]:
@@ -70,9 +79,35 @@ def check_evidence(
     key_terms = {t for t in tokenizer(question) if t not in _question_stems()}
     evidence_terms = set(tokenizer(evidence))
     coverage = len(key_terms & evidence_terms) / len(key_terms) if key_terms else 0.0
-    missing = [term for term in specific_terms(question) if not _mentions(term, evidence)]
+    specifics = specific_terms(question)
+    missing = [term for term in specifics if not _mentions(term, evidence)]
     supported = best >= min_similarity and coverage >= min_coverage and not missing
-    return EvidenceCheck(supported, round(best, 3), round(coverage, 3), missing)
+    figure_found = None
+    if supported and _QUANTITY.search(question):
+        figure_found = _figure_stated(key_terms, specifics, hits, tokenizer)
+        supported = figure_found
+    return EvidenceCheck(supported, round(best, 3), round(coverage, 3), missing, figure_found)
+
+
+def _figure_stated(
+    key_terms: set[str], specifics: list[str], hits: list[Hit], tokenizer: Tokenizer
+) -> bool:
+    """Whether one sentence states a figure about the question's subject: it holds a number,
+    most of the question's key terms (with its section heading), and every year or figure the
+    question names. A count for another year is not an answer."""
+    for hit in hits:
+        section = hit.chunk.section
+        for start, end in sentence_spans(hit.chunk.text):
+            sentence = hit.chunk.text[start:end]
+            if not _FIGURE.search(_YEAR_SPAN.sub(" ", sentence)):
+                continue
+            scope = f"{section}\n{sentence}"
+            terms = set(tokenizer(scope))
+            if len(key_terms & terms) < FIGURE_TERM_SHARE * len(key_terms):
+                continue
+            if all(_mentions(term, scope) for term in specifics):
+                return True
+    return False
 
 
 @cache

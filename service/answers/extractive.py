@@ -17,6 +17,7 @@ import numpy as np
 from ingest.index import PaperIndex
 from ingest.keyword_index import Tokenizer
 from ingest.sentences import sentence_spans
+from ingest.structure import looks_like_heading
 
 from ..retrieval import Hit
 from ..settings import Settings
@@ -27,7 +28,11 @@ from .evidence import check_evidence
 MIN_SENTENCE_CHARS = 25
 # A sentence must score this share of the best sentence's score to join the answer.
 KEEP_SHARE = 0.8
-_LEADING_MARK = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3})*\.?|\([a-z0-9]{1,4}\)|[a-z]\)|[•●▪◦·\-–*])\s+")
+_LEADING_MARK = re.compile(
+    r"^(?:\d{1,3}(?:\.\d{1,3})*\.?|\([a-z0-9]{1,4}\)|[a-z]\)|[•●▪◦·\-–*]|o(?=\s+[A-Z]))\s+"
+)
+# A sentence longer than this is a table or a contents list run together, not a statement.
+MAX_SENTENCE_WORDS = 70
 
 
 @dataclass
@@ -72,8 +77,9 @@ class ExtractiveAnswerer:
                 mark = _LEADING_MARK.match(text[start:end])
                 if mark:
                     start += mark.end()
-                if end - start >= MIN_SENTENCE_CHARS:
-                    candidates.append(_Candidate(rank, hit, start, end, text[start:end]))
+                sentence = text[start:end]
+                if len(sentence) >= MIN_SENTENCE_CHARS and _reads_as_statement(sentence):
+                    candidates.append(_Candidate(rank, hit, start, end, sentence))
         return candidates
 
     def _choose(self, question: str, candidates: list[_Candidate]) -> list[_Candidate]:
@@ -125,3 +131,15 @@ class ExtractiveAnswerer:
                 sentence += "."
             parts.append(f"{sentence} [{n}]")
         return AnswerResult(" ".join(parts), True, self.mode, citations, hits)
+
+
+def _reads_as_statement(sentence: str) -> bool:
+    """A sentence that can stand in an answer: not a heading, a title line, a contents or
+    contact list, or a table row run together."""
+    words = sentence.split()
+    if len(words) > MAX_SENTENCE_WORDS or "...." in sentence or "@" in sentence:
+        return False
+    if looks_like_heading(sentence):
+        return False
+    lower = sum(1 for w in words if w[:1].islower())
+    return lower >= 0.3 * len(words)  # title-case runs are names and headings
