@@ -9,14 +9,13 @@ Only `ingest.index` writes here.
 from __future__ import annotations
 
 import sqlite3
-import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
 from .models import Chunk, DocumentMeta, Page
+from .sqlite_store import SQLiteStore
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -64,41 +63,25 @@ class StoredDocument:
         self.ingested_at: str = row["ingested_at"]
 
 
-class Manifest:
+class Manifest(SQLiteStore):
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._local = threading.local()
-        with self._connection() as connection:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.executescript(_SCHEMA)
-
-    @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        # One connection per thread: FastAPI runs sync routes in a thread pool.
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = sqlite3.connect(self.path, timeout=30)
-            connection.row_factory = sqlite3.Row
-            self._local.connection = connection
-        with connection:
-            yield connection
+        super().__init__(path, _SCHEMA)
 
     # --- reads -----------------------------------------------------------------------------
 
     def generation(self) -> int:
         """Bumped by every change of what is live; caches compare against it."""
-        with self._connection() as connection:
+        with self.connection() as connection:
             row = connection.execute("SELECT value FROM state WHERE key='generation'").fetchone()
         return int(row["value"]) if row else 0
 
     def documents(self) -> list[StoredDocument]:
-        with self._connection() as connection:
+        with self.connection() as connection:
             rows = connection.execute("SELECT * FROM documents ORDER BY date, doc_id").fetchall()
         return [StoredDocument(row) for row in rows]
 
     def document(self, doc_id: str) -> StoredDocument | None:
-        with self._connection() as connection:
+        with self.connection() as connection:
             row = connection.execute(
                 "SELECT * FROM documents WHERE doc_id = ?", (doc_id,)
             ).fetchone()
@@ -144,7 +127,7 @@ class Manifest:
         )
 
     def page_texts(self, doc_id: str) -> dict[int, str]:
-        with self._connection() as connection:
+        with self.connection() as connection:
             rows = connection.execute(
                 "SELECT p.number, p.text FROM pages p JOIN documents d "
                 "ON p.doc_id = d.doc_id AND p.version = d.version WHERE p.doc_id = ?",
@@ -154,7 +137,7 @@ class Manifest:
 
     def extraction(self, doc_id: str) -> str | None:
         """The live version's structured extraction (JSON), if it was stored."""
-        with self._connection() as connection:
+        with self.connection() as connection:
             row = connection.execute(
                 "SELECT e.json FROM extractions e JOIN documents d "
                 "ON e.doc_id = d.doc_id AND e.version = d.version WHERE e.doc_id = ?",
@@ -164,14 +147,14 @@ class Manifest:
 
     def store_extraction(self, doc_id: str, version: str, extraction_json: str) -> None:
         """Keep a version's extraction: staged before publish, or added to a live version."""
-        with self._connection() as connection:
+        with self.connection() as connection:
             connection.execute(
                 "INSERT OR REPLACE INTO extractions (doc_id, version, json) VALUES (?, ?, ?)",
                 (doc_id, version, extraction_json),
             )
 
     def _chunks(self, sql: str, params: tuple[object, ...]) -> list[Chunk]:
-        with self._connection() as connection:
+        with self.connection() as connection:
             rows = connection.execute(sql, params).fetchall()
         metas = {doc.meta.doc_id: doc.meta for doc in self.documents()}
         return [
@@ -186,7 +169,7 @@ class Manifest:
         self, meta: DocumentMeta, version: str, pages: Iterable[Page], chunks: list[Chunk]
     ) -> None:
         """Write a version's pages and chunks without making them live."""
-        with self._connection() as connection:
+        with self.connection() as connection:
             connection.execute(
                 "DELETE FROM chunks WHERE doc_id = ? AND version = ?", (meta.doc_id, version)
             )
@@ -211,7 +194,7 @@ class Manifest:
     ) -> None:
         """Make a staged version live and drop every other version, in one transaction."""
         fields = asdict(meta)
-        with self._connection() as connection:
+        with self.connection() as connection:
             connection.execute(
                 "INSERT OR REPLACE INTO documents (doc_id, version, source, path, title, body, "
                 "date, doc_type, access, url, pages, chunk_count, ingested_at) "
@@ -226,7 +209,7 @@ class Manifest:
             self._bump(connection)
 
     def remove(self, doc_id: str) -> bool:
-        with self._connection() as connection:
+        with self.connection() as connection:
             deleted = connection.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
             self._drop_other_versions(connection, doc_id, keep=None)
             self._bump(connection)
@@ -234,7 +217,7 @@ class Manifest:
 
     def drop_unpublished(self) -> None:
         """Forget versions staged by a run that died before publishing them."""
-        with self._connection() as connection:
+        with self.connection() as connection:
             for table in ("chunks", "pages", "extractions"):
                 connection.execute(
                     f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM documents d "

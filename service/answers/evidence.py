@@ -44,6 +44,16 @@ class EvidenceCheck:
     figure_found: bool | None = None  # for "how many/much" questions: a sentence states it
 
 
+def asks_for_figure(question: str) -> bool:
+    """ "How many …", "what percentage …": the answer is a number."""
+    return bool(_QUANTITY.search(question))
+
+
+def states_figure(sentence: str) -> bool:
+    """Whether the sentence gives a number other than a year."""
+    return bool(_FIGURE.search(_YEAR_SPAN.sub(" ", sentence)))
+
+
 def specific_terms(question: str) -> list[str]:
     """Years (a span like 2018-19 as both years), figures and acronyms the question names."""
     terms: list[str] = []
@@ -83,7 +93,7 @@ def check_evidence(
     missing = [term for term in specifics if not _mentions(term, evidence)]
     supported = best >= min_similarity and coverage >= min_coverage and not missing
     figure_found = None
-    if supported and _QUANTITY.search(question):
+    if supported and asks_for_figure(question):
         figure_found = _figure_stated(key_terms, specifics, hits, tokenizer)
         supported = figure_found
     return EvidenceCheck(supported, round(best, 3), round(coverage, 3), missing, figure_found)
@@ -99,7 +109,7 @@ def _figure_stated(
         section = hit.chunk.section
         for start, end in sentence_spans(hit.chunk.text):
             sentence = hit.chunk.text[start:end]
-            if not _FIGURE.search(_YEAR_SPAN.sub(" ", sentence)):
+            if not states_figure(sentence):
                 continue
             scope = f"{section}\n{sentence}"
             terms = set(tokenizer(scope))

@@ -23,7 +23,7 @@ from ..retrieval import Hit
 from ..settings import Settings
 from . import NOT_COVERED, AnswerResult, Citation
 from .citations import quote_pages
-from .evidence import check_evidence
+from .evidence import asks_for_figure, check_evidence, states_figure
 
 MIN_SENTENCE_CHARS = 25
 # A sentence must score this share of the best sentence's score to join the answer.
@@ -33,6 +33,8 @@ _LEADING_MARK = re.compile(
 )
 # A sentence longer than this is a table or a contents list run together, not a statement.
 MAX_SENTENCE_WORDS = 70
+# How much a number in a sentence counts when the question asks for one.
+FIGURE_BONUS = 0.15
 
 
 @dataclass
@@ -90,11 +92,15 @@ class ExtractiveAnswerer:
         )
         similarity = vectors[1:] @ vectors[0]
         key_terms = set(self.tokenizer(question))
+        wants_figure = asks_for_figure(question)
         for candidate, meaning in zip(candidates, similarity, strict=True):
             terms = set(self.tokenizer(candidate.text))
             overlap = len(key_terms & terms) / len(key_terms) if key_terms else 0.0
             prior = 0.05 / (1 + candidate.hit_rank)
             candidate.score = 0.6 * float(meaning) + 0.4 * overlap + prior
+            if wants_figure:
+                # A "how many" question is answered by a sentence with a number in it.
+                candidate.score += FIGURE_BONUS if states_figure(candidate.text) else -FIGURE_BONUS
         ranked = sorted(candidates, key=lambda c: c.score, reverse=True)
         best = ranked[0].score
         chosen: list[_Candidate] = []

@@ -1,0 +1,140 @@
+"""Retrieval behaviour that can fail: paraphrases found, filters applied inside both indexes,
+acronyms learned from the papers and expanded both ways, unanswerable questions refused.
+
+Questions here are written for these tests, not taken from the evaluation set.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.acronyms import Glossary, definitions_in
+from ingest.index import SearchFilters
+from service.container import Services
+from service.retrieval import Retriever
+
+CSA = "2017-06-sop-community-safety-agreement-2017-18"
+PACK = "2024-12-05-oxfordshire-health-wellbeing-board-agenda-pack"
+
+
+@pytest.mark.parametrize(
+    ("text", "pair"),
+    [
+        (
+            "the Oxfordshire Safeguarding Adults Board (OSAB) met",
+            ("OSAB", "Oxfordshire Safeguarding Adults Board"),
+        ),
+        (
+            "reports to the Office of the Police and Crime Commissioner (OPCC).",
+            ("OPCC", "Office of the Police and Crime Commissioner"),
+        ),
+        (
+            "a Multi-Agency Safeguarding Hub (MASH) was set up",
+            ("MASH", "Multi-Agency Safeguarding Hub"),
+        ),
+        (
+            "Community Safety Partnerships (CSPs) in each district",
+            ("CSP", "Community Safety Partnerships"),
+        ),
+    ],
+)
+def test_acronym_definitions_are_read_from_text(text: str, pair: tuple[str, str]) -> None:
+    assert definitions_in(text) == [pair]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["as set out in the plan (see page 4)", "the total rose (2023) sharply", "funding (NB) agreed"],
+)
+def test_brackets_that_define_nothing_are_ignored(text: str) -> None:
+    assert definitions_in(text) == []
+
+
+def test_glossary_expands_both_ways() -> None:
+    glossary = Glossary.learn(["The Oxfordshire Domestic Abuse Strategic Board (ODASB) met."])
+    assert glossary.expansions("Who chairs the ODASB?") == [
+        "Oxfordshire Domestic Abuse Strategic Board"
+    ]
+    assert glossary.expansions("What does the Oxfordshire domestic abuse strategic board do?") == [
+        "ODASB"
+    ]
+    assert glossary.expansions("What about housing?") == []
+
+
+def test_acronyms_are_learned_from_the_ingested_papers(corpus_services: Services) -> None:
+    pairs = corpus_services.index.glossary().pairs
+    assert pairs["OSAB"] == "Oxfordshire Safeguarding Adults Board"
+    assert pairs["MARAC"].lower() == "multi agency risk assessment conference"
+    # learned, so a paper that never defines a term contributes nothing for it
+    assert "NHS" not in pairs
+
+
+def test_an_acronym_query_finds_passages_that_spell_it_out(corpus_services: Services) -> None:
+    retriever = corpus_services.retriever
+    query = "What does the MASH do?"
+    assert "Multi-Agency Safeguarding Hub" in retriever.expand(query)
+    hits = retriever.search(query, k=5)
+    assert any("Multi-Agency Safeguarding Hub" in hit.chunk.text for hit in hits)
+
+
+def test_expansion_can_be_switched_off(corpus_services: Services) -> None:
+    settings = corpus_services.settings.model_copy(update={"expand_acronyms": False})
+    retriever = Retriever(corpus_services.index, settings)
+    assert retriever.expand("What does the MASH do?") == "What does the MASH do?"
+
+
+@pytest.mark.parametrize(
+    ("question", "doc_id", "words"),
+    [
+        # the paper: "over 320 frontline staff ... have received WRAP (Workshop to Raise the
+        # Awareness of Prevent) training"
+        (
+            "How many staff have received training on the Prevent programme?",
+            CSA,
+            "320 frontline staff",
+        ),
+        # the paper: "the adult re-offending rate in Oxfordshire in 2014 was 24.6%"
+        ("What share of offenders in Oxfordshire went on to reoffend?", CSA, "24.6%"),
+    ],
+)
+def test_a_paraphrased_question_is_answered_from_the_right_passage(
+    corpus_services: Services, question: str, doc_id: str, words: str
+) -> None:
+    result = corpus_services.ask(question)
+    assert result.answered
+    assert any(c.chunk.doc_id == doc_id and words in c.quote for c in result.citations)
+
+
+def test_a_document_filter_applies_inside_both_indexes(corpus_services: Services) -> None:
+    retriever = corpus_services.retriever
+    query = "Section 136 detentions under the Mental Health Act"
+    unfiltered = retriever.search(query, k=5)
+    assert unfiltered[0].chunk.doc_id == CSA
+    only_pack = retriever.search(query, k=10, filters=SearchFilters(documents=(PACK,)))
+    assert len(only_pack) == 10  # filtered inside the indexes: k results, all admitted
+    assert {hit.chunk.doc_id for hit in only_pack} == {PACK}
+    assert all(hit.keyword is not None or hit.dense is not None for hit in only_pack)
+
+
+def test_a_date_filter_excludes_older_papers(corpus_services: Services) -> None:
+    hits = corpus_services.retriever.search(
+        "community safety priorities", k=10, filters=SearchFilters(date_from="2020-01-01")
+    )
+    assert hits
+    assert all((hit.chunk.meta.date or "") >= "2020-01-01" for hit in hits)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many libraries did Oxford City Council close in 2016?",
+        "What was the fire service budget in 2030?",
+        # the papers give 217 high-risk victims supported, but for another year
+        "How many high-risk domestic abuse victims were supported in Oxfordshire in 2019/20?",
+    ],
+)
+def test_an_unanswerable_question_is_refused(corpus_services: Services, question: str) -> None:
+    result = corpus_services.ask(question)
+    assert not result.answered
+    assert result.citations == []
+    assert "don't cover" in result.answer
