@@ -35,6 +35,13 @@ class SearchRequest(BaseModel):
     query: str = Field(min_length=1, max_length=2000)
     k: int = Field(5, ge=1, le=50)
     filters: Filters = Field(default_factory=Filters)
+    neighbours: int = Field(
+        0,
+        ge=0,
+        le=3,
+        description="Chunks before and after each result to return with it, for a fact that "
+        "runs over a chunk boundary.",
+    )
 
     @field_validator("query")
     @classmethod
@@ -98,6 +105,14 @@ def file_url(doc_id: str, page: int | None = None) -> str:
     return f"{url}#page={page}" if page else url
 
 
+class NeighbourOut(BaseModel):
+    chunk_id: str
+    position: int = Field(description="Chunks away from the result: -1 just before, 1 just after.")
+    text: str
+    page: int
+    page_end: int
+
+
 class SearchResult(BaseModel):
     chunk_id: str
     text: str
@@ -109,15 +124,24 @@ class SearchResult(BaseModel):
     kind: str
     url: str
     document: DocumentOut
+    neighbours: list[NeighbourOut] = Field(default_factory=list)
 
     @classmethod
-    def of(cls, hit: Hit) -> SearchResult:
+    def of(cls, hit: Hit, neighbours: list[Chunk] | None = None) -> SearchResult:
         chunk: Chunk = hit.chunk
+        around = [
+            NeighbourOut(
+                chunk_id=n.chunk_id, position=n.ordinal - chunk.ordinal, text=n.text,
+                page=n.page, page_end=n.page_end,
+            )
+            for n in neighbours or []
+            if n.chunk_id != chunk.chunk_id
+        ]  # fmt: skip
         return cls(
             chunk_id=chunk.chunk_id, text=chunk.text, score=round(hit.score, 6),
             page=chunk.page, page_end=chunk.page_end, section=chunk.section,
             paragraph=chunk.paragraph, kind=chunk.kind, url=file_url(chunk.doc_id, chunk.page),
-            document=DocumentOut.of(chunk.meta),
+            document=DocumentOut.of(chunk.meta), neighbours=around,
         )  # fmt: skip
 
 

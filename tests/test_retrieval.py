@@ -7,11 +7,14 @@ Questions here are written for these tests, not taken from the evaluation set.
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
 
 from ingest.acronyms import Glossary, definitions_in
 from ingest.index import SearchFilters
+from service.app import create_app
 from service.container import Services
 from service.retrieval import Retriever
+from service.settings import Settings
 
 CSA = "2017-06-sop-community-safety-agreement-2017-18"
 PACK = "2024-12-05-oxfordshire-health-wellbeing-board-agenda-pack"
@@ -138,3 +141,24 @@ def test_an_unanswerable_question_is_refused(corpus_services: Services, question
     assert not result.answered
     assert result.citations == []
     assert "don't cover" in result.answer
+
+
+def test_search_returns_neighbouring_chunks_on_request(
+    corpus_settings: Settings, corpus_services: Services
+) -> None:
+    with TestClient(create_app(corpus_settings, services=corpus_services)) as client:
+        body = {"query": "adult re-offending rate in Oxfordshire", "k": 3, "neighbours": 1}
+        results = client.post("/search", json=body).json()["results"]
+        plain = client.post("/search", json={**body, "neighbours": 0}).json()["results"]
+    assert [r["chunk_id"] for r in results] == [r["chunk_id"] for r in plain]
+    assert all(r["neighbours"] == [] for r in plain)
+    for result in results:
+        assert result["neighbours"], result["chunk_id"]
+        assert {n["position"] for n in result["neighbours"]} <= {-1, 1}
+        live = corpus_services.index.manifest.chunks_by_id(
+            n["chunk_id"] for n in result["neighbours"]
+        )
+        for neighbour in result["neighbours"]:
+            chunk = live[neighbour["chunk_id"]]
+            assert chunk.text == neighbour["text"]
+            assert chunk.doc_id == result["document"]["id"]

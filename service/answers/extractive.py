@@ -66,12 +66,12 @@ class ExtractiveAnswerer:
         )
         if not check.supported:
             return AnswerResult(NOT_COVERED, answered=False, mode=self.mode, passages=hits)
-        chosen = self._choose(question, self._candidates(hits))
+        chosen = self._choose(question, self._candidates(hits, asks_for_figure(question)))
         if not chosen:
             return AnswerResult(NOT_COVERED, answered=False, mode=self.mode, passages=hits)
         return self._compose(chosen, hits)
 
-    def _candidates(self, hits: list[Hit]) -> list[_Candidate]:
+    def _candidates(self, hits: list[Hit], wants_figure: bool) -> list[_Candidate]:
         candidates = []
         for rank, hit in enumerate(hits):
             text = hit.chunk.text
@@ -80,7 +80,9 @@ class ExtractiveAnswerer:
                 if mark:
                     start += mark.end()
                 sentence = text[start:end]
-                if len(sentence) >= MIN_SENTENCE_CHARS and _reads_as_statement(sentence):
+                if len(sentence) >= MIN_SENTENCE_CHARS and _reads_as_statement(
+                    sentence, wants_figure
+                ):
                     candidates.append(_Candidate(rank, hit, start, end, sentence))
         return candidates
 
@@ -139,12 +141,15 @@ class ExtractiveAnswerer:
         return AnswerResult(" ".join(parts), True, self.mode, citations, hits)
 
 
-def _reads_as_statement(sentence: str) -> bool:
+def _reads_as_statement(sentence: str, wants_figure: bool) -> bool:
     """A sentence that can stand in an answer: not a heading, a title line, a contents or
-    contact list, or a table row run together."""
+    contact list, or an over-long table run together. A short table of figures does answer
+    a "how much" question."""
     words = sentence.split()
     if len(words) > MAX_SENTENCE_WORDS or "...." in sentence or "@" in sentence:
         return False
+    if wants_figure and states_figure(sentence):
+        return True
     if looks_like_heading(sentence):
         return False
     lower = sum(1 for w in words if w[:1].islower())

@@ -14,4 +14,11 @@ def search(request: SearchRequest, services: ServicesDep) -> SearchResponse:
     hits = services.retriever.search(
         request.query, k=request.k, filters=request.filters.to_search_filters()
     )
-    return SearchResponse(results=[SearchResult.of(hit) for hit in hits])
+    manifest = services.index.manifest
+    n = request.neighbours
+    return SearchResponse(
+        results=[
+            SearchResult.of(hit, manifest.neighbours(hit.chunk, n, n) if n else None)
+            for hit in hits
+        ]
+    )
