@@ -145,9 +145,14 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         return services.ask(question).answered
 
     figures: dict[str, object] = {}
-    for k in args.k:
-        report = evaluate(questions, retrieve, k, answered if k == args.k[0] else None)
-        figures.update(report.figures())
+    for position, k in enumerate(args.k):
+        first = position == 0
+        report = evaluate(questions, retrieve, k, answered if first else None)
+        for key, value in report.figures().items():
+            if first or "@" in key:  # MRR and refusals are reported once, at the first k
+                figures[key] = value
+        if not first:
+            figures[f"mrr@{k}"] = report.figures()["mrr"]
         figures[f"hit@{k}_by_type"] = report.by_type()
     if args.json:
         print(json.dumps(figures, indent=2))
