@@ -30,6 +30,13 @@ _QUANTITY = re.compile(
 )
 # A figure: a number that is not just a year (years are checked separately).
 _FIGURE = re.compile(r"(?<![\w.])(?:£\s?)?\d[\d,]*(?:\.\d+)?\s*(?:%|per cent|k\b|m\b)?")
+# "Table 2", "Appendix 3", "paragraph 10": numbers that point somewhere rather than count.
+_REFERENCE = re.compile(
+    r"\b(?:tables?|figures?|fig\.?|appendix|appendices|annex(?:es)?|pages?|p\.|paragraphs?|"
+    r"paras?\.?|items?|sections?|chapters?|priority|priorities|objectives?|phase|tier|"
+    r"level|step|stage|year|no\.?|number)\s+\d[\d.]*",
+    re.IGNORECASE,
+)
 # Share of the question's key terms a figure's sentence (and its heading) must hold.
 FIGURE_TERM_SHARE = 0.5
 _SPECIFIC = re.compile(r"\b(?:(?:19|20)\d{2}|\d+(?:[.,]\d+)*%?|[A-Z]{2,}s?)\b")
@@ -50,8 +57,8 @@ def asks_for_figure(question: str) -> bool:
 
 
 def states_figure(sentence: str) -> bool:
-    """Whether the sentence gives a number other than a year."""
-    return bool(_FIGURE.search(_YEAR_SPAN.sub(" ", sentence)))
+    """Whether the sentence gives a number other than a year or a reference ("Table 2")."""
+    return bool(_FIGURE.search(_REFERENCE.sub(" ", _YEAR_SPAN.sub(" ", sentence))))
 
 
 def specific_terms(question: str) -> list[str]:
