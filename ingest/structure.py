@@ -34,6 +34,11 @@ NUMBERED = re.compile(r"^(?P<num>\d{1,3}(?:\.\d{1,3})*)\.?\s+(?=\S)")
 _NUMBERED_STRICT = re.compile(r"^(?:\d{1,3}\.|\d{1,2}(?:\.\d{1,2})+\.?)\s+[A-Z(“\"'‘]")
 LETTERED = re.compile(r"^(?P<num>\((?:[a-z]|[ivx]{1,4}|\d{1,2})\)|[a-z]\))\s+")
 BULLET = re.compile(r"^\s*[•●▪◦·▸►\-–*]\s+|^o\s+(?=[A-Z])")
+# The mark that opens a list item or numbered paragraph: "12. ", "3.2 ", "(a) ", "b) ", "• ",
+# "o " (a bullet set as a letter). Quotes and answers start after it.
+LIST_MARK = re.compile(
+    r"^(?:\d{1,3}(?:\.\d{1,3})*\.?|\([a-z0-9]{1,4}\)|[a-z]\)|[•●▪◦·\-–*]|o(?=\s+[A-Z]))\s+"
+)
 AGENDA_PAGES = re.compile(r"\(Pages?\s+\d+", re.IGNORECASE)
 RECOMMENDED = re.compile(r"\bRECOMMEND(?:ED|ATIONS?)\b")
 RESOLVED = re.compile(r"\bRESOLVED\b")

@@ -17,6 +17,7 @@ from ingest.keyword_index import Tokenizer
 from ingest.sentences import sentence_spans
 
 from ..retrieval import Hit
+from ..settings import Settings
 
 # Words that say what kind of answer is wanted, not what it is about.
 _QUESTION_WORDS = frozenset(
@@ -125,6 +126,19 @@ def _figure_stated(
             if all(_mentions(term, scope) for term in specifics):
                 return True
     return False
+
+
+def check_evidence_with(
+    question: str, hits: list[Hit], tokenizer: Tokenizer, settings: Settings
+) -> EvidenceCheck:
+    """`check_evidence` with the thresholds the settings give."""
+    return check_evidence(
+        question,
+        hits,
+        tokenizer,
+        min_similarity=settings.min_relevance,
+        min_coverage=settings.min_term_coverage,
+    )
 
 
 @cache

@@ -9,7 +9,6 @@ text by character span, so they are verbatim by construction.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,20 +16,17 @@ import numpy as np
 from ingest.index import PaperIndex
 from ingest.keyword_index import Tokenizer
 from ingest.sentences import sentence_spans
-from ingest.structure import looks_like_heading
+from ingest.structure import LIST_MARK, looks_like_heading
 
 from ..retrieval import Hit
 from ..settings import Settings
 from . import NOT_COVERED, AnswerResult, Citation
 from .citations import quote_pages
-from .evidence import asks_for_figure, check_evidence, states_figure
+from .evidence import asks_for_figure, check_evidence_with, states_figure
 
 MIN_SENTENCE_CHARS = 25
 # A sentence must score this share of the best sentence's score to join the answer.
 KEEP_SHARE = 0.8
-_LEADING_MARK = re.compile(
-    r"^(?:\d{1,3}(?:\.\d{1,3})*\.?|\([a-z0-9]{1,4}\)|[a-z]\)|[•●▪◦·\-–*]|o(?=\s+[A-Z]))\s+"
-)
 # A sentence longer than this is a table or a contents list run together, not a statement.
 MAX_SENTENCE_WORDS = 70
 # How much a number in a sentence counts when the question asks for one.
@@ -57,13 +53,7 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, hits: list[Hit]) -> AnswerResult:
         hits = hits[: self.settings.answer_passages]
-        check = check_evidence(
-            question,
-            hits,
-            self.tokenizer,
-            min_similarity=self.settings.min_relevance,
-            min_coverage=self.settings.min_term_coverage,
-        )
+        check = check_evidence_with(question, hits, self.tokenizer, self.settings)
         if not check.supported:
             return AnswerResult(NOT_COVERED, answered=False, mode=self.mode, passages=hits)
         chosen = self._choose(question, self._candidates(hits, asks_for_figure(question)))
@@ -76,7 +66,7 @@ class ExtractiveAnswerer:
         for rank, hit in enumerate(hits):
             text = hit.chunk.text
             for start, end in sentence_spans(text):
-                mark = _LEADING_MARK.match(text[start:end])
+                mark = LIST_MARK.match(text[start:end])
                 if mark:
                     start += mark.end()
                 sentence = text[start:end]

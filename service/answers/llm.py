@@ -41,6 +41,7 @@ from langchain_core.messages import BaseMessage
 from ingest.index import PaperIndex
 from ingest.keyword_index import Tokenizer
 from ingest.sentences import sentence_spans
+from ingest.structure import LIST_MARK
 
 from ..errors import UpstreamError, UpstreamTimeout
 from ..prompts import load_chat_prompt
@@ -48,7 +49,7 @@ from ..retrieval import Hit
 from ..settings import Settings
 from . import NOT_COVERED, AnswerResult, Citation
 from .citations import canonical, is_verbatim, quote_pages
-from .evidence import check_evidence
+from .evidence import check_evidence_with
 
 REFUSAL = "NOT_IN_PAPERS"  # what the prompt tells the model to reply when passages fall short
 # "[2]", "[1, 3]", "[1;3]"; at most three digits so years in brackets are not markers.
@@ -61,9 +62,6 @@ _ELLIPSIS = re.compile(r"\s*(?:\[\s*(?:\.\.\.|…)\s*\]|\.\.\.|…)\s*")
 _QUOTED = re.compile(r"[\"“](.+)[\"”]", re.DOTALL)
 MIN_QUOTE_SENTENCE_CHARS = 25
 # A paragraph number or bullet opening a sentence is layout, not words worth quoting.
-_LEADING_MARK = re.compile(
-    r"^(?:\d{1,3}(?:\.\d{1,3})*\.?|\([a-z0-9]{1,4}\)|[a-z]\)|[•●▪◦·\-–*])\s+"
-)
 
 
 def make_chat_model(settings: Settings) -> BaseChatModel:
@@ -136,14 +134,7 @@ class LLMAnswerer:
     stream = stream_tokens  # the name `/ask/stream` looks for
 
     def _supported(self, question: str, hits: list[Hit]) -> bool:
-        check = check_evidence(
-            question,
-            hits,
-            self.tokenizer,
-            min_similarity=self.settings.min_relevance,
-            min_coverage=self.settings.min_term_coverage,
-        )
-        return check.supported
+        return check_evidence_with(question, hits, self.tokenizer, self.settings).supported
 
     def _messages(self, question: str, hits: list[Hit]) -> list[BaseMessage]:
         passages = "\n\n".join(_passage(n, hit) for n, hit in enumerate(hits, start=1))
@@ -303,7 +294,7 @@ def _passage(n: int, hit: Hit) -> str:
 
 
 def _without_leading_mark(text: str, start: int, end: int) -> tuple[int, int]:
-    mark = _LEADING_MARK.match(text[start:end])
+    mark = LIST_MARK.match(text[start:end])
     return (start + mark.end(), end) if mark else (start, end)
 
 

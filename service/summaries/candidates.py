@@ -12,12 +12,10 @@ from dataclasses import dataclass
 
 from ingest.models import Chunk
 from ingest.sentences import sentence_spans
+from ingest.structure import LIST_MARK
 
 MIN_CHARS = 60
 MAX_CHARS = 360
-_LEADING_MARK = re.compile(
-    r"^(?:\d{1,3}(?:\.\d{1,3})*\.?|\([a-z0-9]{1,4}\)|[a-z]\)|[•●▪◦·\-–*])\s+"
-)
 _ENDS_WELL = re.compile(r"[.!?][\"'’”)]?$")
 _BOILERPLATE = re.compile(
     r"apolog|declarations?\s+of\s+interest|declaring\s+interest|contact\s+officer|@|www\.|"
@@ -60,7 +58,7 @@ def candidates(chunks: list[Chunk]) -> list[Candidate]:
     for chunk in chunks:
         text = chunk.text
         for start, end in sentence_spans(text):
-            mark = _LEADING_MARK.match(text[start:end])
+            mark = LIST_MARK.match(text[start:end])
             if mark:
                 start += mark.end()
             sentence = text[start:end]
