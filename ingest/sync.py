@@ -80,7 +80,7 @@ def sync_lock(data_dir: Path, wait: float = 0.0) -> Iterator[None]:
                     handle.seek(0)
                     holder = handle.read().strip() or "unknown"
                     raise SyncBusyError(
-                        f"another sync is running on {data_dir} (process {holder}); "
+                        f"another sync or ingest is running on {data_dir} (process {holder}); "
                         "try again when it has finished, or pass --wait SECONDS"
                     ) from None
                 time.sleep(0.2)

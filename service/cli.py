@@ -33,8 +33,18 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         print(f"Not found: {', '.join(map(str, missing))}. Give files or folders of papers.",
               file=sys.stderr)  # fmt: skip
         return 2
+    from ingest.sync import SyncBusyError, sync_lock
+
     services = _services(settings)
-    report = ingest_paths([Path(p) for p in args.paths], services.index, progress=not args.quiet)
+    try:
+        # One writer at a time: the same lock as `sync`, so cron and a person never collide.
+        with sync_lock(settings.data_dir, args.wait):
+            report = ingest_paths(
+                [Path(p) for p in args.paths], services.index, progress=not args.quiet
+            )
+    except SyncBusyError as exc:
+        print(str(exc), file=sys.stderr)
+        return 75
     print(f"\n{'file':60} {'outcome':10} {'pages':>5} {'chunks':>6}  reason")
     for item in report.files:
         name = Path(item.path).name
@@ -120,13 +130,20 @@ def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.metadata import document_id
+    from ingest.sync import SyncBusyError, sync_lock
 
     index = _services(settings).index
     doc_id = args.doc if index.document(args.doc) else document_id(Path(args.doc))
-    if not index.remove_document(doc_id):
+    try:
+        with sync_lock(settings.data_dir, args.wait):
+            removed = index.remove_document(doc_id)
+            index.refresh_keyword_index()
+    except SyncBusyError as exc:
+        print(str(exc), file=sys.stderr)
+        return 75
+    if not removed:
         print(f"No document '{args.doc}'. `boardpapers documents` lists the ids.", file=sys.stderr)
         return 1
-    index.refresh_keyword_index()
     print(f"Removed {doc_id}.")
     return 0
 
@@ -259,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="ingest files or folders of papers")
     p.add_argument("paths", nargs="+")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for a running sync")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("serve", help="serve the HTTP API and the chat page")
@@ -284,6 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("remove", help="remove a document (by id or file name)")
     p.add_argument("doc")
+    p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for a running sync")
     p.set_defaults(func=cmd_remove)
 
     p = sub.add_parser("sync", help="make the index match folders of papers (cron-safe)")

@@ -20,6 +20,7 @@ from fpdf import FPDF
 
 from ingest.pipeline import Outcome
 from ingest.sync import SyncBusyError, sync_folders, sync_lock
+from service.cli import main
 from service.container import Services
 from service.settings import Settings
 
@@ -107,11 +108,24 @@ def test_a_second_sync_is_refused_while_one_holds_the_lock(
     services = make_services(settings)
     with (
         sync_lock(settings.data_dir),
-        pytest.raises(SyncBusyError, match="another sync is running"),
+        pytest.raises(SyncBusyError, match="another sync or ingest is running"),
     ):
         sync_folders([folder], services.index, wait=0.5)
     assert services.index.documents() == []
     assert sync_folders([folder], services.index).count(Outcome.ADDED) == 1  # lock released
+
+
+def test_ingest_and_remove_wait_their_turn_behind_a_sync(
+    settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paper = make_pdf(tmp_path / "waste.pdf", "waste")
+    data = ["--data-dir", str(settings.data_dir)]
+    with sync_lock(settings.data_dir):
+        assert main([*data, "ingest", "--quiet", str(paper)]) == 75
+        assert "another sync or ingest is running" in capsys.readouterr().err
+        assert main([*data, "remove", "waste"]) == 75
+    assert main([*data, "ingest", "--quiet", str(paper)]) == 0  # lock released
+    assert main([*data, "remove", "waste"]) == 0
 
 
 def _live_documents(manifest_path: Path) -> int:
