@@ -29,6 +29,10 @@ _PAGE_STAMP = re.compile(
     r"^\s*(page\s+\d{1,4}(\s*of\s*\d{1,4})?|this page (is )?(intentionally )?left blank\.?)\s*$",
     re.IGNORECASE,
 )
+# A contents line: a title, a run of leader dots, a page number. It repeats a heading that
+# stands in full later, so it only ever competes with the real section in search.
+CONTENTS_MIN_ENTRIES = 2
+_CONTENTS_LINE = re.compile(r"(?:\.{4,}|…{2,})[.…\s]*\d{0,4}\s*$")
 
 NUMBERED = re.compile(r"^(?P<num>\d{1,3}(?:\.\d{1,3})*)\.?\s+(?=\S)")
 _NUMBERED_STRICT = re.compile(r"^(?:\d{1,3}\.|\d{1,2}(?:\.\d{1,2})+\.?)\s+[A-Z(“\"'‘]")
@@ -91,6 +95,19 @@ def _is_furniture(line: Line, position_from_edge: int, furniture: set[str]) -> b
     return bool(_PAGE_NUMBER.match(line.text)) or _furniture_key(line.text) in furniture
 
 
+def _without_contents(lines: list[Line]) -> list[Line]:
+    """The page's lines less its table of contents: from the line before the first
+    dot-leader entry to the last one, when the page has several (entries wrap, so the title's
+    first words sit on the line above their dots)."""
+    leaders = [i for i, line in enumerate(lines) if _CONTENTS_LINE.search(line.text)]
+    if len(leaders) < CONTENTS_MIN_ENTRIES:
+        return lines
+    start, end = max(0, leaders[0] - 1), leaders[-1]
+    if end + 1 < len(lines) and re.fullmatch(r"\s*\d{1,4}\s*", lines[end + 1].text):
+        end += 1  # the last entry's page number, wrapped onto its own line
+    return lines[:start] + lines[end + 1 :]
+
+
 # --- lines → groups of lines (one per block) ----------------------------------------------
 
 
@@ -104,7 +121,7 @@ class _PlacedLine:
 def _group_lines(pages: list[Page], furniture: set[str]) -> list[list[_PlacedLine]]:
     placed: list[_PlacedLine] = []
     for page in pages:
-        visible = [line for line in page.lines if line.text.strip()]
+        visible = _without_contents([line for line in page.lines if line.text.strip()])
         last = len(visible) - 1
         first_on_page = True
         for index, line in enumerate(visible):
