@@ -18,6 +18,8 @@ SECTION_SEPARATOR = " > "
 BLOCK_SEPARATOR = "\n\n"
 # Budget left for the chunk's own text once the title and section path are prefixed.
 MIN_BODY_TOKENS = 96
+# A chunk this short is a fragment (a title, a label) and is joined to what follows.
+FRAGMENT_TOKENS = 24
 # A numbered paragraph starts a fresh chunk unless what precedes it is only a short lead-in.
 LEAD_IN_TOKENS = 40
 
@@ -100,8 +102,10 @@ def _starts_new_chunk(current: list[_Piece], piece: _Piece, used: int, budget: i
     block = piece.block
     if block is previous:
         return False  # sentence runs of one long block were already sized to fit
-    if all(p.block.kind is BlockKind.HEADING for p in current):
-        return False  # a heading belongs with what follows it, never alone
+    if all(p.block.kind is BlockKind.HEADING for p in current) or used < FRAGMENT_TOKENS:
+        # A heading, a title line or a stray fragment belongs with what follows it: alone,
+        # its few words match every question about its subject and say nothing.
+        return False
     if block.section != previous.section and previous.kind is not BlockKind.HEADING:
         return True
     if block.kind in (BlockKind.HEADING, BlockKind.AGENDA_ITEM):
