@@ -67,11 +67,20 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from .app import create_app
+    from .themes.scan import ThemeScanner
 
     torch.set_num_threads(settings.serve_torch_threads)
     host = args.host or settings.host
     port = args.port or settings.port
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    app = create_app(settings)
+    # Load the model and build the keyword index and the theme scan's paragraph index now,
+    # so the first officer to ask does not wait seconds for them.
+    print("Warming up (model, keyword index, theme index)…", file=sys.stderr)
+    services = app.state.services
+    services.retriever.search("warm up", k=1)
+    app.state.theme_scanner = ThemeScanner(services.index)
+    app.state.theme_scanner.corpus()
+    uvicorn.run(app, host=host, port=port, log_level="info")
     return 0
 
 
