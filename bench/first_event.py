@@ -28,6 +28,7 @@ from bench.latency import (
     run_header,
     serving,
 )
+from service.evaluation import load_questions
 
 # Used when the shared development questions are not beside the project.
 FALLBACK_QUESTIONS = [
@@ -58,11 +59,11 @@ def timed_stream(client: httpx.Client, question: str) -> dict[str, float]:
     return marks
 
 
-def load_questions(path: Path) -> list[str]:
+def question_texts(path: Path) -> list[str]:
+    """The questions of a gold file, or a few of our own when there is none."""
     if not path.is_file():
         return FALLBACK_QUESTIONS
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [json.loads(line)["question"] for line in lines if line.strip()]
+    return [question["question"] for question in load_questions(path)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     from service.settings import Settings
 
     header = run_header()
-    questions = load_questions(args.questions)
+    questions = question_texts(args.questions)
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
         services, _ = ingested_services(args.data_dir, Path(tmp))
         # Conversations go to the temporary folder, never into the index's data folder.

@@ -20,6 +20,7 @@ from typing import Any
 
 from .models import Block, BlockKind
 from .sentences import sentence_spans
+from .structure import RESOLVED
 
 _RECOMMENDED = re.compile(
     r"^(?P<subject>[^.;:]{0,120}?)\b(?:is|are)\s+(?:RECOMMENDED|recommended|asked|requested)\s+to\b"
@@ -30,7 +31,6 @@ _RECOMMENDED = re.compile(
 _NOT_A_SUBJECT = re.compile(r"\b(?:that|which|not|no|if|when)\b", re.IGNORECASE)
 _RECOMMENDATION_HEADING = re.compile(r"^recommendations?\s*:?$", re.IGNORECASE)
 _PARAGRAPH_NUMBER = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3})*\.?|\([a-z]\)|[a-z]\))\s+")
-_RESOLVED = re.compile(r"\bRESOLVED\b")
 _AGREED = re.compile(
     r"\bit\s+was\s+agreed\b|\bagreed\s+by\s+the\b"
     r"|\b(?:board|committee|group|partnership|panel|meeting|members|council)\s+"
@@ -129,7 +129,7 @@ def _decisions(blocks: list[Block]) -> list[Decision]:
         after_heading = index > 0 and bool(_RECOMMENDATION_HEADING.match(blocks[index - 1].text))
         if _RECOMMENDATION_HEADING.match(text):
             continue  # the heading itself says nothing; the block after it does
-        if _RESOLVED.search(text):
+        if RESOLVED.search(text):
             decision = _decision("resolution", _from_resolved(text), block)
         elif after_heading or _is_recommendation(text):
             decision = _decision("recommendation", text, block)
@@ -166,7 +166,7 @@ def _decision(kind: str, text: str, block: Block) -> Decision:
 
 def _from_resolved(text: str) -> str:
     """The resolution itself: from "RESOLVED" to the end of its sentence or list."""
-    text = text[_RESOLVED.search(text).start() :]  # type: ignore[union-attr]
+    text = text[RESOLVED.search(text).start() :]  # type: ignore[union-attr]
     text = _cut_at_next_minute(text)
     if re.match(r"RESOLVED\s*(?:to|that)?\s*:?\s*$", text) or re.search(r":\s*$", text):
         return text
@@ -221,7 +221,7 @@ def _following_items(
         if not _TRAILING_MARKS.sub("", text):
             taken.add(index)  # a stray bullet mark on its own line
             continue
-        if block.kind in (BlockKind.HEADING, BlockKind.AGENDA_ITEM) or _RESOLVED.search(text):
+        if block.kind in (BlockKind.HEADING, BlockKind.AGENDA_ITEM) or RESOLVED.search(text):
             break
         if items and text[:1].islower():  # the item carried over a page break
             items[-1].text = f"{items[-1].text} {_clean(text)}"
