@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .models import Block, BlockKind, Line, Page
 
@@ -51,6 +51,15 @@ _ENDS_MID_SENTENCE = re.compile(
     r"that|which|who|as|into|per|its|their|our)\s*$"
 )
 _SENTENCE_END = re.compile(r"[.!?:;)\"'’”]\s*$")
+# The line under a report's title on a committee cover sheet: "Report by the Director of …".
+_REPORT_BY = re.compile(r"^Report (?:by|of|from)\b", re.IGNORECASE)
+SENTENCE_CASE_HEADING_MAX_WORDS = 8
+# A heading run into its paragraph: "PREVENTING RADICALISATION The partnership oversees …".
+_RUN_IN_HEADING = re.compile(
+    r"^(?P<heading>[A-Z][A-Z&'’-]+(?:\s+(?:[A-Z][A-Z&'’-]*|&))+)\s+(?P<rest>[A-Z][a-z].*)$",
+    re.DOTALL,
+)
+RUN_IN_HEADING_MIN_CHARS = 12
 
 
 def blocks_from_pages(pages: Iterable[Page]) -> list[Block]:
@@ -60,8 +69,9 @@ def blocks_from_pages(pages: Iterable[Page]) -> list[Block]:
     grouped = _group_lines(pages, furniture)
     vocabulary = document_vocabulary(pages)
     blocks = [_make_block(lines, vocabulary) for lines in grouped]
-    blocks = [block for block in blocks if block.text]
-    _assign_sections(blocks)
+    blocks, run_in = _split_run_in_headings([block for block in blocks if block.text])
+    _promote_sentence_case_headings(blocks)
+    _assign_sections(blocks, run_in)
     return blocks
 
 
@@ -284,6 +294,49 @@ def looks_like_heading(text: str) -> bool:
     return capitalised / len(words) >= 0.5 or body.isupper()
 
 
+def _split_run_in_headings(blocks: list[Block]) -> tuple[list[Block], set[int]]:
+    """Posters and summaries set a capitalised heading at the start of its paragraph; it
+    names the paragraph's subject, so it becomes a heading of its own, one level below the
+    headings set apart (returned: the ids of the run-in heading blocks)."""
+    result: list[Block] = []
+    run_in: set[int] = set()
+    for block in blocks:
+        match = _RUN_IN_HEADING.match(block.text) if block.kind is BlockKind.PARAGRAPH else None
+        if match is None or len(match.group("heading")) < RUN_IN_HEADING_MIN_CHARS:
+            result.append(block)
+            continue
+        heading, rest = match.group("heading"), match.group("rest")
+        result.append(replace(block, text=heading, kind=BlockKind.HEADING, page_end=block.page))
+        run_in.add(id(result[-1]))
+        result.append(replace(block, text=rest, kind=classify(rest, line_count=2)[0]))
+    return result, run_in
+
+
+def _promote_sentence_case_headings(blocks: list[Block]) -> None:
+    """A heading written like a sentence ("Domestic abuse update") is a one-line paragraph
+    of a few words with no punctuation, set off by paragraph gaps, that introduces a longer
+    paragraph. A run of such lines is a list, not headings, so neither neighbour may be one."""
+    short = [_is_short_unpunctuated(block) for block in blocks]
+    for index, block in enumerate(blocks[:-1]):
+        following = blocks[index + 1]
+        if not short[index] or short[index + 1] or (index and short[index - 1]):
+            continue
+        is_prose = following.kind in (BlockKind.PARAGRAPH, BlockKind.NUMBERED, BlockKind.BULLET)
+        if is_prose and len(following.text.split()) > len(block.text.split()) + 3:
+            block.kind = BlockKind.HEADING
+
+
+def _is_short_unpunctuated(block: Block) -> bool:
+    text = block.text
+    return (
+        block.kind is BlockKind.PARAGRAPH
+        and len(text.split()) <= SENTENCE_CASE_HEADING_MAX_WORDS
+        and text[:1].isupper()
+        and not re.search(r"[,.!?:;]", text)
+        and not _ENDS_MID_SENTENCE.search(text.lower())
+    )
+
+
 # --- section paths ------------------------------------------------------------------------
 
 
@@ -299,14 +352,35 @@ def _heading_level(text: str) -> int:
     return 2
 
 
-def _assign_sections(blocks: list[Block]) -> None:
+RUN_IN_HEADING_LEVEL = 3
+
+
+def _assign_sections(blocks: list[Block], run_in: Collection[int] = ()) -> None:
     stack: list[tuple[int, str]] = []
+    previous: Block | None = None
     for block in blocks:
-        if block.kind in (BlockKind.HEADING, BlockKind.AGENDA_ITEM):
+        if (
+            block.kind is BlockKind.HEADING
+            and _REPORT_BY.match(block.text)
+            and previous is not None
+            and previous.kind is BlockKind.HEADING
+        ):
+            # A cover sheet inside a pack: the title above "Report by …" heads everything up
+            # to the next cover, above the report's own headings.
+            previous.section = ()
+            stack = [(0, previous.text)]
+            block.section = (previous.text,)
+        elif block.kind in (BlockKind.HEADING, BlockKind.AGENDA_ITEM):
             # An agenda item opens the report that follows it in a pack.
-            level = 1 if block.kind is BlockKind.AGENDA_ITEM else _heading_level(block.text)
+            if block.kind is BlockKind.AGENDA_ITEM:
+                level = 1
+            elif id(block) in run_in:
+                level = RUN_IN_HEADING_LEVEL
+            else:
+                level = _heading_level(block.text)
             stack = [(lvl, title) for lvl, title in stack if lvl < level]
             block.section = tuple(title for _, title in stack)
             stack.append((level, block.text))
         else:
             block.section = tuple(title for _, title in stack)
+        previous = block

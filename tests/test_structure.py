@@ -15,7 +15,7 @@ from fpdf import FPDF
 
 from ingest.loaders import load_file
 from ingest.metadata import describe, document_id, read_sidecar
-from ingest.models import Block, BlockKind, DocumentMeta, LoadedFile
+from ingest.models import Block, BlockKind, DocumentMeta, Line, LoadedFile, Page
 from ingest.pipeline import ingest_paths
 from ingest.structure import blocks_from_pages, join_lines
 from service.settings import Settings
@@ -347,3 +347,45 @@ def test_ingest_records_sidecar_and_inferred_metadata(
         access="public",
         url=None,
     )
+
+
+# --- headings set like sentences, and reports inside a pack --------------------------------
+
+
+def test_a_heading_written_like_a_sentence_heads_the_paragraphs_under_it() -> None:
+    blocks = blocks_from_pages(load_file(KEY_POINTS).pages)
+    governance = next(b for b in blocks if b.text.startswith("As a joint priority for both"))
+    assert governance.section == ("Domestic abuse update",)
+    heading = next(b for b in blocks if b.text == "Domestic abuse update")
+    assert heading.kind is BlockKind.HEADING
+
+
+def _page_of_paragraphs(texts: list[str]) -> Page:
+    """One page where every text is its own paragraph, set off by a paragraph gap."""
+    return Page(number=1, lines=tuple(Line(text, gap_before=2.0) for text in texts))
+
+
+def test_a_run_of_short_lines_is_a_list_not_headings() -> None:
+    page = _page_of_paragraphs(
+        [
+            "The partnership agreed three priorities for the year ahead.",
+            "Reduce the level of reoffending",
+            "Tackle domestic abuse and its causes",
+            "Protect vulnerable people from harm",
+            "These were agreed in June after a long consultation with partners and residents.",
+        ]
+    )
+    blocks = blocks_from_pages([page])
+    assert [b.kind for b in blocks[1:4]] == [BlockKind.PARAGRAPH] * 3
+    assert all(b.section == () for b in blocks)
+
+
+def test_a_report_inside_a_pack_heads_the_sections_of_that_report(pack: Pack) -> None:
+    allocation = next(b for b in pack[1] if b.text.startswith("The OPCC has allocated"))
+    assert allocation.section == ("Safer Oxfordshire Partnership", "Appendix 2 - Resourcing")
+    # the next cover sheet starts the next report's sections afresh
+    strategy = next(
+        b for b in pack[1] if b.page > allocation.page and b.kind is BlockKind.RECOMMENDATION
+    )
+    assert strategy.section[0] == "Safer Accommodation Strategy"
+    assert "Safer Oxfordshire Partnership" not in strategy.section
