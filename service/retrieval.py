@@ -1,7 +1,8 @@
 """Retrieval: a question → the live chunks most likely to answer it.
 
 Hybrid: dense similarity from Chroma and BM25 from the keyword index, each restricted by the
-filters inside its own index, fused by weighted reciprocal rank.
+filters inside its own index, fused by weighted reciprocal rank. A question that names a
+date ("the July 2017 key points") lifts the papers dated then.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from ingest.index import PaperIndex, SearchFilters
 from ingest.models import Chunk
 
+from .dates_named import dates_named
 from .settings import Settings
 
 
@@ -38,6 +40,7 @@ class Retriever:
         keyword = self._keyword_ranking(expanded, candidates, filters)
         fused = self._fuse(dense, keyword)
         chunks = self.index.manifest.chunks_by_id(fused)  # live chunks only
+        self._lift_papers_dated_as_named(query, fused, chunks)
         ranked = sorted(fused.items(), key=lambda item: item[1], reverse=True)
         top = [(chunk_id, score) for chunk_id, score in ranked if chunk_id in chunks][:k]
         dense_scores = dict(dense)
@@ -72,6 +75,20 @@ class Retriever:
             allowed = {cid for cid in keyword_index.chunk_ids if cid.split(":", 1)[0] in admitted}
         scores = keyword_index.scores(query, allowed)
         return sorted(scores.items(), key=lambda item: item[1], reverse=True)[:candidates]
+
+    def _lift_papers_dated_as_named(
+        self, query: str, fused: dict[str, float], chunks: dict[str, Chunk]
+    ) -> None:
+        """Add to each chunk's fused score a share of a top rank's worth when its paper is
+        dated as the question says: the month and year named, or half as much for the year."""
+        named = dates_named(query)
+        if not named or not self.settings.date_weight:
+            return
+        top_rank_worth = 1.0 / (self.settings.fusion_k + 1)
+        for chunk_id, chunk in chunks.items():
+            match = named.match(chunk.meta.date if chunk.meta else None)
+            if match:
+                fused[chunk_id] += self.settings.date_weight * match * top_rank_worth
 
     def _fuse(
         self, dense: list[tuple[str, float]], keyword: list[tuple[str, float]]

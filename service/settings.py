@@ -37,6 +37,12 @@ class Settings(IngestSettings):
     fusion_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
     keyword_weight: float = Field(1.0, ge=0, description="Weight of the keyword ranking.")
+    date_weight: float = Field(
+        0.5,
+        ge=0,
+        description="Lift for papers dated as the question names (month and year; half for the"
+        " year), in top-rank-fusion units; 0 turns it off.",
+    )
 
     expand_acronyms: bool = Field(
         True, description="Expand queries with the acronyms the papers define, both ways."

@@ -13,11 +13,14 @@ from ingest.acronyms import Glossary, definitions_in
 from ingest.index import SearchFilters
 from service.app import create_app
 from service.container import Services
+from service.dates_named import MONTH_MATCH, YEAR_MATCH, dates_named
 from service.retrieval import Retriever
 from service.settings import Settings
 
 CSA = "2017-06-sop-community-safety-agreement-2017-18"
 PACK = "2024-12-05-oxfordshire-health-wellbeing-board-agenda-pack"
+PROTOCOL = "2016-05-12-performance-scrutiny-committee-sop-partnership-protocol"
+KEY_POINTS = "2017-07-05-sop-coordination-group-key-points"
 
 
 @pytest.mark.parametrize(
@@ -162,3 +165,50 @@ def test_search_returns_neighbouring_chunks_on_request(
             chunk = live[neighbour["chunk_id"]]
             assert chunk.text == neighbour["text"]
             assert chunk.doc_id == result["document"]["id"]
+
+
+# --- dates the question names -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "years", "months"),
+    [
+        ("What changed in the 2024/25 annual report?", {2024, 2025}, set()),
+        ("the plan for 2017-2019", {2017, 2018, 2019}, set()),
+        ("What did the Board hear in July 2017?", {2017}, {(2017, 7)}),
+        ("the Sept. 2016 minutes", {2016}, {(2016, 9)}),
+        ("crime between 1990-2020", set(), set()),  # a period of history, not a paper's year
+        ("Who chairs the Board?", set(), set()),
+    ],
+)
+def test_dates_named_in_a_question(
+    question: str, years: set[int], months: set[tuple[int, int]]
+) -> None:
+    named = dates_named(question)
+    assert (set(named.years), set(named.months)) == (years, months)
+
+
+def test_a_paper_matches_the_month_and_year_named_more_than_the_year() -> None:
+    named = dates_named("the key points of July 2017")
+    assert named.match("2017-07-05") == MONTH_MATCH
+    assert named.match("2017-06-01") == YEAR_MATCH
+    assert named.match("2024-12-05") == 0.0
+    assert named.match(None) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("question", "doc_id"),
+    [
+        ("Which partnerships did the county's community safety arrangements include in May 2016?",
+         PROTOCOL),
+        ("How was domestic abuse governance described in July 2017?", KEY_POINTS),
+    ],
+)  # fmt: skip
+def test_a_question_naming_a_date_lifts_the_paper_dated_then(
+    corpus_services: Services, question: str, doc_id: str
+) -> None:
+    undated = Retriever(
+        corpus_services.index, corpus_services.settings.model_copy(update={"date_weight": 0.0})
+    )
+    assert undated.search(question, k=1)[0].chunk.doc_id != doc_id
+    assert corpus_services.retriever.search(question, k=1)[0].chunk.doc_id == doc_id
