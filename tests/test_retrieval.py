@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from ingest.acronyms import Glossary, definitions_in
 from ingest.index import SearchFilters
+from service.answers.evidence import states_figure
 from service.app import create_app
 from service.container import Services
 from service.dates_named import MONTH_MATCH, YEAR_MATCH, dates_named
@@ -212,3 +213,16 @@ def test_a_question_naming_a_date_lifts_the_paper_dated_then(
     )
     assert undated.search(question, k=1)[0].chunk.doc_id != doc_id
     assert corpus_services.retriever.search(question, k=1)[0].chunk.doc_id == doc_id
+
+
+@pytest.mark.parametrize(
+    ("sentence", "gives_a_figure"),
+    [
+        ("The review completed in October 2016 and reported in 2017/18.", False),
+        ("In 2016 there were 312 detentions under Section 136.", True),
+        ("See Table 2 and paragraph 10 of the 2024 report.", False),
+        ("The OPCC has allocated £712,271 to Oxfordshire.", True),
+    ],
+)
+def test_a_year_or_a_reference_is_not_a_figure(sentence: str, gives_a_figure: bool) -> None:
+    assert states_figure(sentence) is gives_a_figure

@@ -16,6 +16,8 @@ from functools import cache
 from ingest.keyword_index import Tokenizer
 from ingest.sentences import sentence_spans
 
+from ..dates_named import YEAR_SPAN as _YEAR_SPAN
+from ..dates_named import dates_named
 from ..retrieval import Hit
 from ..settings import Settings
 
@@ -25,7 +27,8 @@ _QUESTION_WORDS = frozenset(
     "according documents document papers paper report reports mention mentioned say said "
     "there any about across give list".split()
 )  # fmt: skip
-_YEAR_SPAN = re.compile(r"\b((?:19|20)\d{2})\s*[-/–]\s*((?:19|20)?\d{2})\b")
+_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+_YEAR_TERM = re.compile(r"(?:19|20)\d{2}(?:/\d{2})?")  # as `specific_terms` writes years
 _QUANTITY = re.compile(
     r"\bhow (many|much)\b|\bwhat (number|percentage|proportion|share|rate|amount)\b", re.I
 )
@@ -40,6 +43,7 @@ _REFERENCE = re.compile(
 )
 # Share of the question's key terms a figure's sentence (and its heading) must hold.
 FIGURE_TERM_SHARE = 0.5
+MAX_FIGURES_IN_PROSE = 3
 _SPECIFIC = re.compile(r"\b(?:(?:19|20)\d{2}|\d+(?:[.,]\d+)*%?|[A-Z]{2,}s?)\b")
 
 
@@ -59,7 +63,8 @@ def asks_for_figure(question: str) -> bool:
 
 def states_figure(sentence: str) -> bool:
     """Whether the sentence gives a number other than a year or a reference ("Table 2")."""
-    return bool(_FIGURE.search(_REFERENCE.sub(" ", _YEAR_SPAN.sub(" ", sentence))))
+    without_years = _YEAR.sub(" ", _YEAR_SPAN.sub(" ", sentence))
+    return bool(_FIGURE.search(_REFERENCE.sub(" ", without_years)))
 
 
 def specific_terms(question: str) -> list[str]:
@@ -102,19 +107,32 @@ def check_evidence(
     supported = best >= min_similarity and coverage >= min_coverage and not missing
     figure_found = None
     if supported and asks_for_figure(question):
-        figure_found = _figure_stated(key_terms, specifics, hits, tokenizer)
+        figure_found = _figure_stated(key_terms, question, hits, tokenizer)
         supported = figure_found
     return EvidenceCheck(supported, round(best, 3), round(coverage, 3), missing, figure_found)
 
 
+def _reads_as_prose(sentence: str) -> bool:
+    """A sentence giving a few figures, not a table row run together: a row's columns may be
+    for any year, so the paper's date cannot stand in for the year the question names."""
+    return len(_FIGURE.findall(sentence)) <= MAX_FIGURES_IN_PROSE
+
+
 def _figure_stated(
-    key_terms: set[str], specifics: list[str], hits: list[Hit], tokenizer: Tokenizer
+    key_terms: set[str], question: str, hits: list[Hit], tokenizer: Tokenizer
 ) -> bool:
     """Whether one sentence states a figure about the question's subject: it holds a number,
-    most of the question's key terms (with its section heading), and every year or figure the
-    question names. A count for another year is not an answer."""
+    most of the question's key terms (with its section heading), every figure or acronym the
+    question names, and one of the years it names. The year may come from the paper's own
+    date when the sentence and its heading name no year at all; a count given for another
+    year is not an answer."""
+    specifics = specific_terms(question)
+    years = [term for term in specifics if _YEAR_TERM.fullmatch(term)]
+    others = [term for term in specifics if term not in years]
+    named = dates_named(question)
     for hit in hits:
         section = hit.chunk.section
+        dated_as_named = named.match(hit.chunk.meta.date if hit.chunk.meta else None) > 0
         for start, end in sentence_spans(hit.chunk.text):
             sentence = hit.chunk.text[start:end]
             if not states_figure(sentence):
@@ -123,7 +141,11 @@ def _figure_stated(
             terms = set(tokenizer(scope))
             if len(key_terms & terms) < FIGURE_TERM_SHARE * len(key_terms):
                 continue
-            if all(_mentions(term, scope) for term in specifics):
+            if not all(_mentions(term, scope) for term in others):
+                continue
+            if not years or any(_mentions(term, scope) for term in years):
+                return True
+            if dated_as_named and not _YEAR.search(scope) and _reads_as_prose(sentence):
                 return True
     return False
 
