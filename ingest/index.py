@@ -11,6 +11,7 @@ new one's leftovers to be swept by the next run.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -80,10 +81,22 @@ class PaperIndex:
         self._collection = self._client.get_or_create_collection(
             name=settings.collection,
             embedding_function=None,
-            configuration={"hnsw": {"space": "cosine"}},
+            configuration={"hnsw": {"space": "cosine", "ef_search": settings.hnsw_ef_search}},
         )
+        self._search_hnsw_as_set(settings.hnsw_ef_search)
         self._keyword: KeywordIndex | None = None
         self._glossary: tuple[int, Glossary] | None = None
+
+    def _search_hnsw_as_set(self, ef_search: int) -> None:
+        """A store made before the setting (or with another value) is searched as set now."""
+        hnsw = (self._collection.configuration_json or {}).get("hnsw") or {}
+        if hnsw.get("ef_search") == ef_search:
+            return
+        with warnings.catch_warnings():
+            # Chroma 1.5 warns that a collection without an embedding function has a "legacy"
+            # config when it re-reads it after the change; ours never has one, by design.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self._collection.modify(configuration={"hnsw": {"ef_search": ef_search}})
 
     # --- reads -----------------------------------------------------------------------------
 
