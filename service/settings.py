@@ -35,7 +35,13 @@ class Settings(IngestSettings):
         40, ge=5, le=200, description="Candidates each retriever (dense, keyword) contributes."
     )
     fusion_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
-    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
+    dense_weight: float = Field(
+        0.7,
+        ge=0,
+        description="Weight of the dense ranking in fusion. MiniLM ranks board-paper passages"
+        " less well than BM25 does (dev-half MRR 0.59 vs 0.67 alone); from 0.65 to 0.8 the"
+        " fused MRR is flat at 0.848, against 0.805 at 1.0.",
+    )
     keyword_weight: float = Field(1.0, ge=0, description="Weight of the keyword ranking.")
     date_weight: float = Field(
         0.5,
