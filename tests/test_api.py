@@ -155,6 +155,17 @@ def test_ask_answers_with_a_marker_on_every_statement(client: TestClient) -> Non
     assert fact[0]["document"]["id"] == REPORT_2015
 
 
+def test_ask_for_a_list_quotes_the_list_after_its_lead_in(client: TestClient) -> None:
+    # The agreement sets its priorities out as a list after "Our priorities for 2017/18 are
+    # to:"; without the lead-in rule the answer quoted only sentences about the partnership.
+    body = client.post("/ask", json={"question": "Which priorities did the SOP set for 2017/18?"})
+    quotes = [c["quote"] for c in body.json()["citations"]]
+    listed = [q for q in quotes if "Our priorities for 2017/18 are to:" in q]
+    assert listed, quotes
+    for item in ("Reduce anti-social behaviour", "Reduce the risk of radicalisation"):
+        assert item in listed[0]
+
+
 def test_ask_refuses_what_the_papers_do_not_cover(client: TestClient) -> None:
     response = client.post("/ask", json={"question": "What is the boiling point of tungsten?"})
     assert response.status_code == 200, response.text

@@ -29,6 +29,10 @@ MIN_SENTENCE_CHARS = 25
 KEEP_SHARE = 0.8
 # A sentence longer than this is a table or a contents list run together, not a statement.
 MAX_SENTENCE_WORDS = 70
+# A list run together after its lead-in ("Our priorities for 2017/18 are to: Support …") is
+# one statement, and the answer to "which priorities …": it may run this long.
+MAX_LIST_WORDS = 130
+LEAD_IN_SHARE = 0.4  # the colon ending a lead-in falls in this first share of the words
 # How much a number in a sentence counts when the question asks for one.
 FIGURE_BONUS = 0.15
 
@@ -136,7 +140,8 @@ def _reads_as_statement(sentence: str, wants_figure: bool) -> bool:
     contact list, or an over-long table run together. A short table of figures does answer
     a "how much" question."""
     words = sentence.split()
-    if len(words) > MAX_SENTENCE_WORDS or "...." in sentence or "@" in sentence:
+    limit = MAX_LIST_WORDS if _introduces_list(words) else MAX_SENTENCE_WORDS
+    if len(words) > limit or "...." in sentence or "@" in sentence:
         return False
     if wants_figure and states_figure(sentence):
         return True
@@ -144,3 +149,8 @@ def _reads_as_statement(sentence: str, wants_figure: bool) -> bool:
         return False
     lower = sum(1 for w in words if w[:1].islower())
     return lower >= 0.3 * len(words)  # title-case runs are names and headings
+
+
+def _introduces_list(words: list[str]) -> bool:
+    lead_in = words[: max(1, int(len(words) * LEAD_IN_SHARE))]
+    return any(word.endswith(":") for word in lead_in)
