@@ -7,6 +7,7 @@ date ("the July 2017 key points") lifts the papers dated then.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ingest.index import PaperIndex, SearchFilters
@@ -14,6 +15,10 @@ from ingest.models import Chunk
 
 from .dates_named import dates_named
 from .settings import Settings
+
+# "Which documents …", "across the papers": the answer is a spread of places, not the five
+# best paragraphs of one paper.
+_ASKS_ACROSS_PAPERS = re.compile(r"\b(?:documents|papers|across)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -42,7 +47,10 @@ class Retriever:
         chunks = self.index.manifest.chunks_by_id(fused)  # live chunks only
         self._lift_papers_dated_as_named(query, fused, chunks)
         ranked = sorted(fused.items(), key=lambda item: item[1], reverse=True)
-        top = [(chunk_id, score) for chunk_id, score in ranked if chunk_id in chunks][:k]
+        ranked = [(chunk_id, score) for chunk_id, score in ranked if chunk_id in chunks]
+        if _ASKS_ACROSS_PAPERS.search(query) and self.settings.across_papers_discount < 1:
+            ranked = _spread_across_papers(ranked, chunks, self.settings.across_papers_discount, k)
+        top = ranked[:k]
         dense_scores = dict(dense)
         keyword_scores = dict(keyword)
         return [
@@ -101,3 +109,23 @@ class Retriever:
             for rank, (chunk_id, _) in enumerate(ranking, start=1):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (constant + rank)
         return fused
+
+
+def _spread_across_papers(
+    ranked: list[tuple[str, float]], chunks: dict[str, Chunk], discount: float, k: int
+) -> list[tuple[str, float]]:
+    """Greedy re-ranking: each passage's score is multiplied by `discount` once for every
+    passage of the same paper already placed above it. Scores stay the fused ones."""
+    pool = list(ranked)
+    placed: list[tuple[str, float]] = []
+    shown: dict[str, int] = {}
+    while pool and len(placed) < k:
+        best = max(
+            range(len(pool)),
+            key=lambda i: pool[i][1] * discount ** shown.get(chunks[pool[i][0]].doc_id, 0),
+        )
+        chunk_id, score = pool.pop(best)
+        placed.append((chunk_id, score))
+        doc_id = chunks[chunk_id].doc_id
+        shown[doc_id] = shown.get(doc_id, 0) + 1
+    return placed + pool

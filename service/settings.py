@@ -43,6 +43,14 @@ class Settings(IngestSettings):
         " fused MRR is flat at 0.848, against 0.805 at 1.0.",
     )
     keyword_weight: float = Field(1.0, ge=0, description="Weight of the keyword ranking.")
+    across_papers_discount: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description='For a question asked across the papers ("which documents …"), each'
+        " passage's score is multiplied by this once per passage of the same paper ranked above"
+        " it, so the results spread across papers; 1 turns it off.",
+    )
     date_weight: float = Field(
         0.5,
         ge=0,

@@ -252,3 +252,28 @@ def test_dense_search_returns_the_exact_nearest_chunks(corpus_services: Services
         exact = {ids[i] for i in np.argsort(-(matrix @ vector))[:30]}
         found = {chunk_id for chunk_id, _ in index.dense_search(vector.tolist(), 30)}
         assert found == exact, question
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Where do the papers discuss anti-social behaviour?", "Which documents mention hate crime?"],
+)
+def test_a_question_across_the_papers_is_answered_from_several_papers(
+    corpus_services: Services, question: str
+) -> None:
+    spread = corpus_services.retriever.search(question, k=5)
+    settings = corpus_services.settings.model_copy(update={"across_papers_discount": 1.0})
+    unspread = Retriever(corpus_services.index, settings).search(question, k=5)
+    papers = {hit.chunk.doc_id for hit in spread}
+    assert len(papers) > len({hit.chunk.doc_id for hit in unspread})
+    assert len(papers) >= 4
+    # the best passage stays first: spreading only discounts what follows it
+    assert spread[0].chunk.chunk_id == unspread[0].chunk.chunk_id
+
+
+def test_a_question_about_one_paper_is_not_spread(corpus_services: Services) -> None:
+    question = "What does the 2017/18 agreement say about hate crime?"
+    settings = corpus_services.settings.model_copy(update={"across_papers_discount": 1.0})
+    unspread = Retriever(corpus_services.index, settings).search(question, k=5)
+    spread = corpus_services.retriever.search(question, k=5)
+    assert [h.chunk.chunk_id for h in spread] == [h.chunk.chunk_id for h in unspread]
