@@ -11,8 +11,10 @@ new one's leftovers to be swept by the next run.
 from __future__ import annotations
 
 import logging
+import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,27 +78,51 @@ class PaperIndex:
         self.settings = settings
         self.embeddings = embeddings
         self.manifest = Manifest(settings.manifest_path)
+        # An embedded client never sees vectors another process adds after its first query
+        # (its HNSW graph is built once), so it is re-opened when what is live changes.
+        self._reopens_on_change = chroma_client is None and settings.chroma_mode == "embedded"
+        self._chroma_lock = threading.RLock()
         self._client = chroma_client or make_chroma_client(settings)
-        # embedding_function=None: Chroma must never embed (its default downloads a model).
-        self._collection = self._client.get_or_create_collection(
-            name=settings.collection,
-            embedding_function=None,
-            configuration={"hnsw": {"space": "cosine", "ef_search": settings.hnsw_ef_search}},
-        )
-        self._search_hnsw_as_set(settings.hnsw_ef_search)
+        self._collection_now = self._open_collection()
+        self._chroma_generation = self.manifest.generation()
         self._keyword: KeywordIndex | None = None
         self._glossary: tuple[int, Glossary] | None = None
 
-    def _search_hnsw_as_set(self, ef_search: int) -> None:
-        """A store made before the setting (or with another value) is searched as set now."""
-        hnsw = (self._collection.configuration_json or {}).get("hnsw") or {}
-        if hnsw.get("ef_search") == ef_search:
-            return
-        with warnings.catch_warnings():
-            # Chroma 1.5 warns that a collection without an embedding function has a "legacy"
-            # config when it re-reads it after the change; ours never has one, by design.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            self._collection.modify(configuration={"hnsw": {"ef_search": ef_search}})
+    def _open_collection(self) -> Any:
+        # embedding_function=None: Chroma must never embed (its default downloads a model).
+        ef_search = self.settings.hnsw_ef_search
+        collection = self._client.get_or_create_collection(
+            name=self.settings.collection,
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine", "ef_search": ef_search}},
+        )
+        # A store made before the setting (or with another value) is searched as set now.
+        hnsw = (collection.configuration_json or {}).get("hnsw") or {}
+        if hnsw.get("ef_search") != ef_search:
+            with warnings.catch_warnings():
+                # Chroma 1.5 warns that a collection without an embedding function has a
+                # "legacy" config when it re-reads it after the change; ours has none.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                collection.modify(configuration={"hnsw": {"ef_search": ef_search}})
+        return collection
+
+    @contextmanager
+    def _chroma(self) -> Iterator[Any]:
+        """The collection, for one call at a time, re-opened first when another process has
+        changed what is live since this one last looked."""
+        with self._chroma_lock:
+            generation = self.manifest.generation()
+            if self._reopens_on_change and generation != self._chroma_generation:
+                self._client.close()  # stops the stale system when no one else holds it
+                self._client = make_chroma_client(self.settings)
+                self._collection_now = self._open_collection()
+                self._chroma_generation = generation
+            yield self._collection_now
+
+    def _saw_own_change(self) -> None:
+        """This process wrote the change, through the client it holds: no need to re-open."""
+        with self._chroma_lock:
+            self._chroma_generation = self.manifest.generation()
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -130,12 +156,13 @@ class PaperIndex:
             if not versions:
                 return []
             where = {"version": {"$in": versions}}
-        result = self._collection.query(
-            query_embeddings=[list(query_vector)],
-            n_results=k,
-            where=where,
-            include=["distances"],
-        )
+        with self._chroma() as collection:
+            result = collection.query(
+                query_embeddings=[list(query_vector)],
+                n_results=k,
+                where=where,
+                include=["distances"],
+            )
         ids = result["ids"][0]
         distances = result["distances"][0] if result.get("distances") else [1.0] * len(ids)
         return [(chunk_id, 1.0 - float(d)) for chunk_id, d in zip(ids, distances, strict=True)]
@@ -155,7 +182,8 @@ class PaperIndex:
         """The stored embedding of each chunk, so later steps need not embed again."""
         if not chunk_ids:
             return {}
-        result = self._collection.get(ids=list(chunk_ids), include=["embeddings"])
+        with self._chroma() as collection:
+            result = collection.get(ids=list(chunk_ids), include=["embeddings"])
         embeddings = result.get("embeddings")
         if embeddings is None:
             return {}
@@ -163,7 +191,8 @@ class PaperIndex:
 
     def chroma_ids(self) -> list[str]:
         """Every chunk id in the Chroma collection, live or not (for consistency checks)."""
-        return list(self._collection.get(include=[])["ids"])
+        with self._chroma() as collection:
+            return list(collection.get(include=[])["ids"])
 
     def glossary(self) -> Glossary:
         """Acronyms the live papers define, learned afresh whenever what is live changes."""
@@ -179,7 +208,8 @@ class PaperIndex:
         return glossary
 
     def chunk_count(self) -> int:
-        return int(self._collection.count())
+        with self._chroma() as collection:
+            return int(collection.count())
 
     # --- writes ----------------------------------------------------------------------------
 
@@ -188,10 +218,12 @@ class PaperIndex:
         self.manifest.drop_unpublished()
         live = self.live_versions()
         where: dict[str, Any] = {"version": {"$nin": live}} if live else {}
-        if where:
-            self._collection.delete(where=where)
-        elif self._collection.count():
-            self._collection.delete(where={"version": {"$ne": ""}})
+        with self._chroma() as collection:
+            if where:
+                collection.delete(where=where)
+            elif collection.count():
+                collection.delete(where={"version": {"$ne": ""}})
+        self._saw_own_change()
 
     def replace_document(
         self,
@@ -210,16 +242,19 @@ class PaperIndex:
         for start in range(0, len(chunks), ADD_BATCH):
             batch = chunks[start : start + ADD_BATCH]
             vectors = self.embeddings.embed_documents([c.context_text() for c in batch])
-            self._collection.upsert(
-                ids=[c.chunk_id for c in batch],
-                embeddings=vectors,
-                documents=[c.text for c in batch],
-                metadatas=[_chroma_metadata(c) for c in batch],
-            )
+            with self._chroma() as collection:
+                collection.upsert(
+                    ids=[c.chunk_id for c in batch],
+                    embeddings=vectors,
+                    documents=[c.text for c in batch],
+                    metadatas=[_chroma_metadata(c) for c in batch],
+                )
         self.manifest.publish(meta, version, path, pages=len(pages), chunk_count=len(chunks))
-        self._collection.delete(
-            where={"$and": [{"doc_id": meta.doc_id}, {"version": {"$ne": version}}]}
-        )
+        self._saw_own_change()
+        with self._chroma() as collection:
+            collection.delete(
+                where={"$and": [{"doc_id": meta.doc_id}, {"version": {"$ne": version}}]}
+            )
 
     def store_extraction(self, doc_id: str, version: str, extraction_json: str) -> None:
         """Add an extraction to a version already live (documents ingested before it existed)."""
@@ -227,7 +262,9 @@ class PaperIndex:
 
     def remove_document(self, doc_id: str) -> bool:
         removed = self.manifest.remove(doc_id)
-        self._collection.delete(where={"doc_id": doc_id})
+        self._saw_own_change()
+        with self._chroma() as collection:
+            collection.delete(where={"doc_id": doc_id})
         return removed
 
     def refresh_keyword_index(self) -> None:

@@ -239,3 +239,27 @@ def test_sync_cli_reports_and_fails_clearly_on_a_bad_file(tmp_path: Path) -> Non
     assert "added     libraries.pdf" in result.stdout
     assert "skipped   broken.pdf" in result.stdout
     assert "1 file(s) could not be synced" in result.stderr
+
+
+def test_a_running_service_sees_vectors_another_process_adds(
+    tmp_path: Path, settings: Settings, make_services: MakeServices
+) -> None:
+    """An embedded Chroma client builds its search graph at its first query and never sees
+    what another process adds after it; the service must still find a paper a separate
+    `boardpapers sync` added, by meaning as well as by keyword."""
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    make_pdf(folder / "housing.pdf", "housing")
+    services = make_services(settings)
+    sync_folders([folder], services.index)
+    question = "How many contacts did the waste service record?"
+    assert all(hit.chunk.doc_id == "housing" for hit in services.retriever.search(question, k=3))
+
+    make_pdf(folder / "waste.pdf", "waste")
+    command = [sys.executable, "-m", "service.cli", "--data-dir", str(settings.data_dir)]
+    done = subprocess.run([*command, "sync", str(folder)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+    hits = services.retriever.search(question, k=3)
+    assert hits[0].chunk.doc_id == "waste"
+    assert all(hit.dense is not None for hit in hits if hit.chunk.doc_id == "waste")
