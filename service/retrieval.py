@@ -2,7 +2,8 @@
 
 Hybrid: dense similarity from Chroma and BM25 from the keyword index, each restricted by the
 filters inside its own index, fused by weighted reciprocal rank. A question that names a
-date ("the July 2017 key points") lifts the papers dated then.
+date ("the July 2017 key points") lifts the papers dated then; one asked across the papers
+("which documents …") has its results spread across them.
 """
 
 from __future__ import annotations
