@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 # "2017/18", "2017-2019", "2024–25": a span of years, as financial and plan years are written.
 YEAR_SPAN = re.compile(r"\b((?:19|20)\d{2})\s*[-/–]\s*((?:19|20)?\d{2})\b")
-_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 _MONTHS = (
     "january february march april may june july august september october november december"
 ).split()
@@ -54,7 +54,7 @@ def dates_named(text: str) -> DatesNamed:
         last = int(end) if len(end) == 4 else first // 100 * 100 + int(end)
         if first <= last <= first + _LONGEST_SPAN_YEARS:
             years.update(range(first, last + 1))
-    years.update(int(year) for year in _YEAR.findall(YEAR_SPAN.sub(" ", text)))
+    years.update(int(year) for year in YEAR.findall(YEAR_SPAN.sub(" ", text)))
     months: set[tuple[int, int]] = set()
     for month, year in _MONTH_YEAR.findall(text):
         months.add((int(year), _MONTHS.index(_month_name(month)) + 1))

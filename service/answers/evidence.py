@@ -16,8 +16,9 @@ from functools import cache
 from ingest.keyword_index import Tokenizer
 from ingest.sentences import sentence_spans
 
+from ..dates_named import YEAR as _YEAR
 from ..dates_named import YEAR_SPAN as _YEAR_SPAN
-from ..dates_named import dates_named
+from ..dates_named import DatesNamed, dates_named
 from ..retrieval import Hit
 from ..settings import Settings
 
@@ -27,7 +28,6 @@ _QUESTION_WORDS = frozenset(
     "according documents document papers paper report reports mention mentioned say said "
     "there any about across give list".split()
 )  # fmt: skip
-_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 _YEAR_TERM = re.compile(r"(?:19|20)\d{2}(?:/\d{2})?")  # as `specific_terms` writes years
 _QUANTITY = re.compile(
     r"\bhow (many|much)\b|\bwhat (number|percentage|proportion|share|rate|amount)\b", re.I
@@ -107,7 +107,7 @@ def check_evidence(
     supported = best >= min_similarity and coverage >= min_coverage and not missing
     figure_found = None
     if supported and asks_for_figure(question):
-        figure_found = _figure_stated(key_terms, question, hits, tokenizer)
+        figure_found = _figure_stated(key_terms, specifics, dates_named(question), hits, tokenizer)
         supported = figure_found
     return EvidenceCheck(supported, round(best, 3), round(coverage, 3), missing, figure_found)
 
@@ -119,17 +119,19 @@ def _reads_as_prose(sentence: str) -> bool:
 
 
 def _figure_stated(
-    key_terms: set[str], question: str, hits: list[Hit], tokenizer: Tokenizer
+    key_terms: set[str],
+    specifics: list[str],
+    named: DatesNamed,
+    hits: list[Hit],
+    tokenizer: Tokenizer,
 ) -> bool:
     """Whether one sentence states a figure about the question's subject: it holds a number,
     most of the question's key terms (with its section heading), every figure or acronym the
     question names, and one of the years it names. The year may come from the paper's own
     date when the sentence and its heading name no year at all; a count given for another
     year is not an answer."""
-    specifics = specific_terms(question)
     years = [term for term in specifics if _YEAR_TERM.fullmatch(term)]
     others = [term for term in specifics if term not in years]
-    named = dates_named(question)
     for hit in hits:
         section = hit.chunk.section
         dated_as_named = named.match(hit.chunk.meta.date if hit.chunk.meta else None) > 0
