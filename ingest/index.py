@@ -120,9 +120,13 @@ class PaperIndex:
             yield self._collection_now
 
     def _saw_own_change(self) -> None:
-        """This process wrote the change, through the client it holds: no need to re-open."""
+        """After this process published or removed (one step of the generation), through the
+        client it holds: no need to re-open. A larger step means another process wrote too,
+        and the next call re-opens."""
         with self._chroma_lock:
-            self._chroma_generation = self.manifest.generation()
+            generation = self.manifest.generation()
+            if generation == self._chroma_generation + 1:
+                self._chroma_generation = generation
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -223,7 +227,6 @@ class PaperIndex:
                 collection.delete(where=where)
             elif collection.count():
                 collection.delete(where={"version": {"$ne": ""}})
-        self._saw_own_change()
 
     def replace_document(
         self,
