@@ -95,13 +95,22 @@ class Glossary:
         """The other form of every acronym or long form the query uses."""
         extra: list[str] = []
         for acronym, long_form in self.pairs.items():
-            if re.search(rf"\b{re.escape(acronym)}s?\b", query):
+            if _uses_acronym(query, acronym):
                 extra.append(long_form)
         lowered = query.lower()
         for long_form, acronym in self._long_forms.items():
             if long_form in lowered and acronym not in extra:
                 extra.append(acronym)
         return extra
+
+    def pairs_used(self, query: str) -> list[tuple[str, str]]:
+        """(acronym, long form) of every pair the query uses in either form."""
+        lowered = query.lower()
+        return [
+            (acronym, long_form)
+            for acronym, long_form in self.pairs.items()
+            if _uses_acronym(query, acronym) or long_form.lower() in lowered
+        ]
 
     def save(self, path: Path) -> None:
         temporary = path.with_suffix(".tmp")
@@ -114,3 +123,7 @@ class Glossary:
             return cls(dict(json.loads(path.read_text(encoding="utf-8"))))
         except (OSError, ValueError):
             return None
+
+
+def _uses_acronym(text: str, acronym: str) -> bool:
+    return re.search(rf"\b{re.escape(acronym)}s?\b", text) is not None

@@ -110,6 +110,15 @@ class KeywordIndex:
         hits = np.nonzero(values > 0)[0]
         return {self.chunk_ids[i]: float(values[i]) for i in hits}
 
+    def holding(self, stem: str) -> np.ndarray:
+        """Per chunk, in `chunk_ids` order: whether its text has the (stemmed) word."""
+        if self._model is None or stem not in self._vocab:
+            return np.zeros(len(self.chunk_ids), dtype=bool)
+        return np.asarray(self._model.get_scores([stem]) > 0)  # type: ignore[attr-defined]
+
+    def position(self, chunk_id: str) -> int | None:
+        return self._position.get(chunk_id)
+
     @property
     def _vocab(self) -> dict[str, int]:
         return self._model.vocab_dict  # type: ignore[union-attr]

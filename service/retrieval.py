@@ -1,7 +1,8 @@
 """Retrieval: a question → the live chunks most likely to answer it.
 
 Hybrid: dense similarity from Chroma and BM25 from the keyword index, each restricted by the
-filters inside its own index, fused by weighted reciprocal rank. A question that names a
+filters inside its own index, fused by weighted reciprocal rank, then weighed by how many of
+the question's key terms each passage holds. A question that names a
 date ("the July 2017 key points") lifts the papers dated then; one asked across the papers
 ("which documents …") has its results spread across them.
 """
@@ -15,6 +16,7 @@ from ingest.index import PaperIndex, SearchFilters
 from ingest.models import Chunk
 
 from .dates_named import dates_named
+from .key_terms import coverage, key_concepts_in
 from .settings import Settings
 
 # "Which documents …", "across the papers": the answer is a spread of places, not the five
@@ -47,6 +49,7 @@ class Retriever:
         fused = self._fuse(dense, keyword)
         chunks = self.index.manifest.chunks_by_id(fused)  # live chunks only
         self._lift_papers_dated_as_named(query, fused, chunks)
+        self._weigh_by_key_terms_held(query, fused)
         ranked = sorted(fused.items(), key=lambda item: item[1], reverse=True)
         ranked = [(chunk_id, score) for chunk_id, score in ranked if chunk_id in chunks]
         if _ASKS_ACROSS_PAPERS.search(query) and self.settings.across_papers_discount < 1:
@@ -98,6 +101,21 @@ class Retriever:
             match = named.match(chunk.meta.date if chunk.meta else None)
             if match:
                 fused[chunk_id] += self.settings.date_weight * match * top_rank_worth
+
+    def _weigh_by_key_terms_held(self, query: str, fused: dict[str, float]) -> None:
+        """Scale each chunk's fused score by the share of the question's key concepts it holds
+        (rare ones weigh more): BM25 and the embedding both reward a passage that says one of
+        the question's terms often, and one that holds every term is the likelier answer."""
+        weight = self.settings.term_coverage_weight
+        if not weight:
+            return
+        keyword_index = self.index.keyword_index()
+        concepts = key_concepts_in(query, keyword_index, self.index.glossary())
+        held = coverage(concepts, keyword_index.holding, len(keyword_index))
+        for chunk_id in fused:
+            position = keyword_index.position(chunk_id)
+            if position is not None:
+                fused[chunk_id] *= 1 - weight + weight * float(held[position])
 
     def _fuse(
         self, dense: list[tuple[str, float]], keyword: list[tuple[str, float]]

@@ -32,7 +32,7 @@ class Settings(IngestSettings):
 
     # retrieval
     candidates: int = Field(
-        40, ge=5, le=200, description="Candidates each retriever (dense, keyword) contributes."
+        60, ge=5, le=200, description="Candidates each retriever (dense, keyword) contributes."
     )
     fusion_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
     dense_weight: float = Field(
@@ -56,6 +56,15 @@ class Settings(IngestSettings):
         ge=0,
         description="Lift for papers dated as the question names (month and year; half for the"
         " year), in top-rank-fusion units; 0 turns it off.",
+    )
+
+    term_coverage_weight: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="How much a passage's fused score depends on the share of the question's"
+        " key terms it holds (an acronym and its long form count once, rare terms weigh more):"
+        " the score is multiplied by 1 - w + w × share; 0 turns it off.",
     )
 
     expand_acronyms: bool = Field(

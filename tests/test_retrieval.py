@@ -12,11 +12,13 @@ from fastapi.testclient import TestClient
 
 from ingest.acronyms import Glossary, definitions_in
 from ingest.index import SearchFilters
+from ingest.keyword_index import Tokenizer
 from service.answers.evidence import states_figure
 from service.app import create_app
 from service.container import Services
 from service.dates_named import MONTH_MATCH, YEAR_MATCH, dates_named
-from service.retrieval import Retriever
+from service.key_terms import Concept, coverage, key_concepts
+from service.retrieval import Hit, Retriever
 from service.settings import Settings
 
 CSA = "2017-06-sop-community-safety-agreement-2017-18"
@@ -223,6 +225,8 @@ def test_a_question_naming_a_date_lifts_the_paper_dated_then(
         ("In 2016 there were 312 detentions under Section 136.", True),
         ("See Table 2 and paragraph 10 of the 2024 report.", False),
         ("The OPCC has allocated £712,271 to Oxfordshire.", True),
+        ("Deaths related to drug misuse: rate per 100,000 population.", False),
+        ("The rate was 3.0 per 100,000 population.", True),
     ],
 )
 def test_a_year_or_a_reference_is_not_a_figure(sentence: str, gives_a_figure: bool) -> None:
@@ -277,3 +281,75 @@ def test_a_question_about_one_paper_is_not_spread(corpus_services: Services) -> 
     unspread = Retriever(corpus_services.index, settings).search(question, k=5)
     spread = corpus_services.retriever.search(question, k=5)
     assert [h.chunk.chunk_id for h in spread] == [h.chunk.chunk_id for h in unspread]
+
+
+def test_an_acronym_and_its_long_form_are_one_key_concept() -> None:
+    glossary = Glossary({"PCC": "Police and Crime Commissioner"})
+    tokenizer = Tokenizer()
+    concepts = key_concepts(
+        "Which documents discuss PCC grants for youth clubs?",
+        glossary,
+        tokenizer,
+        document_frequency=lambda stem: {"grant": 50, "youth": 5}.get(stem, 10),
+        documents=100,
+    )
+    forms = [sorted(sorted(form) for form in concept.forms) for concept in concepts]
+    assert forms[0] == [["commission", "crime", "polic"], ["pcc"]]
+    stems = {stem for concept in concepts for form in concept.forms for stem in form}
+    assert not stems & {"which", "document"}  # they say what kind of answer, not what about
+    weights = {next(iter(c.forms[0])): c.weight for c in concepts if len(c.forms) == 1}
+    assert weights["youth"] > weights["grant"]  # rarer terms say more
+
+
+def test_a_word_no_paper_uses_is_not_a_key_concept() -> None:
+    concepts = key_concepts(
+        "How many teenagers joined youth clubs?",
+        Glossary({}),
+        Tokenizer(),
+        document_frequency=lambda stem: {"teenag": 0}.get(stem, 10),
+        documents=100,
+    )
+    stems = {stem for concept in concepts for form in concept.forms for stem in form}
+    assert stems == {"join", "youth", "club"}
+
+
+def test_coverage_counts_a_concept_held_in_either_form() -> None:
+    concepts = [
+        Concept((frozenset({"pcc"}), frozenset({"polic", "crime", "commission"})), 2.0),
+        Concept((frozenset({"grant"}),), 1.0),
+    ]
+    # three passages: the acronym only; the long form and "grant"; "police" alone
+    present = {
+        "pcc": [True, False, False],
+        "polic": [False, True, True],
+        "crime": [False, True, False],
+        "commission": [False, True, False],
+        "grant": [False, True, False],
+    }
+    held = coverage(concepts, lambda stem: np.array(present[stem]), 3)
+    assert held.tolist() == pytest.approx([2 / 3, 1.0, 0.0])
+
+
+def test_weighing_by_key_terms_ranks_passages_holding_more_of_them_first(
+    corpus_services: Services,
+) -> None:
+    question = "What is said about alcohol licensing and violence at night?"
+    index = corpus_services.index
+    keyword_index = index.keyword_index()
+    concepts = key_concepts(
+        question,
+        index.glossary(),
+        keyword_index.tokenizer,
+        lambda stem: int(keyword_index.holding(stem).sum()),
+        len(keyword_index),
+    )
+    held = coverage(concepts, keyword_index.holding, len(keyword_index))
+
+    def mean_held(hits: list[Hit]) -> float:
+        positions = [keyword_index.position(hit.chunk.chunk_id) for hit in hits]
+        return float(np.mean([held[p] for p in positions if p is not None]))
+
+    weighed = corpus_services.retriever.search(question, k=5)
+    settings = corpus_services.settings.model_copy(update={"term_coverage_weight": 0.0})
+    unweighed = Retriever(index, settings).search(question, k=5)
+    assert mean_held(weighed) > mean_held(unweighed)

@@ -11,37 +11,34 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
 
+from ingest.index import PaperIndex
 from ingest.keyword_index import Tokenizer
 from ingest.sentences import sentence_spans
 
 from ..dates_named import YEAR as _YEAR
 from ..dates_named import YEAR_SPAN as _YEAR_SPAN
 from ..dates_named import DatesNamed, dates_named
+from ..key_terms import Concept, key_concepts_in, key_stems, share_held
 from ..retrieval import Hit
 from ..settings import Settings
 
-# Words that say what kind of answer is wanted, not what it is about.
-_QUESTION_WORDS = frozenset(
-    "what which who whom whose when where why how many much does do did is are was were "
-    "according documents document papers paper report reports mention mentioned say said "
-    "there any about across give list".split()
-)  # fmt: skip
 _YEAR_TERM = re.compile(r"(?:19|20)\d{2}(?:/\d{2})?")  # as `specific_terms` writes years
 _QUANTITY = re.compile(
     r"\bhow (many|much)\b|\bwhat (number|percentage|proportion|share|rate|amount)\b", re.I
 )
 # A figure: a number that is not just a year (years are checked separately).
 _FIGURE = re.compile(r"(?<![\w.])(?:£\s?)?\d[\d,]*(?:\.\d+)?\s*(?:%|per cent|k\b|m\b)?")
-# "Table 2", "Appendix 3", "paragraph 10": numbers that point somewhere rather than count.
+# "Table 2", "Appendix 3", "paragraph 10": numbers that point somewhere rather than count;
+# "per 100,000": a rate's base, not the figure asked for.
 _REFERENCE = re.compile(
     r"\b(?:tables?|figures?|fig\.?|appendix|appendices|annex(?:es)?|pages?|p\.|paragraphs?|"
     r"paras?\.?|items?|sections?|chapters?|priority|priorities|objectives?|phase|tier|"
-    r"level|step|stage|year|no\.?|number)\s+\d[\d.]*",
+    r"level|step|stage|year|no\.?|number|per)\s+\d[\d.,]*k?\b",
     re.IGNORECASE,
 )
-# Share of the question's key terms a figure's sentence (and its heading) must hold.
+# Share of the weight of the question's key concepts a figure's sentence (and its heading)
+# must hold.
 FIGURE_TERM_SHARE = 0.5
 MAX_FIGURES_IN_PROSE = 3
 _SPECIFIC = re.compile(r"\b(?:(?:19|20)\d{2}|\d+(?:[.,]\d+)*%?|[A-Z]{2,}s?)\b")
@@ -91,6 +88,7 @@ def check_evidence(
     question: str,
     hits: list[Hit],
     tokenizer: Tokenizer,
+    concepts: list[Concept],
     *,
     min_similarity: float,
     min_coverage: float,
@@ -99,7 +97,7 @@ def check_evidence(
         return EvidenceCheck(False, 0.0, 0.0, [])
     best = max((hit.dense or 0.0) for hit in hits)
     evidence = "\n".join(hit.chunk.context_text() for hit in hits)
-    key_terms = {t for t in tokenizer(question) if t not in _question_stems()}
+    key_terms = key_stems(question, tokenizer)
     evidence_terms = set(tokenizer(evidence))
     coverage = len(key_terms & evidence_terms) / len(key_terms) if key_terms else 0.0
     specifics = specific_terms(question)
@@ -107,7 +105,7 @@ def check_evidence(
     supported = best >= min_similarity and coverage >= min_coverage and not missing
     figure_found = None
     if supported and asks_for_figure(question):
-        figure_found = _figure_stated(key_terms, specifics, dates_named(question), hits, tokenizer)
+        figure_found = _figure_stated(concepts, specifics, dates_named(question), hits, tokenizer)
         supported = figure_found
     return EvidenceCheck(supported, round(best, 3), round(coverage, 3), missing, figure_found)
 
@@ -119,17 +117,17 @@ def _reads_as_prose(sentence: str) -> bool:
 
 
 def _figure_stated(
-    key_terms: set[str],
+    concepts: list[Concept],
     specifics: list[str],
     named: DatesNamed,
     hits: list[Hit],
     tokenizer: Tokenizer,
 ) -> bool:
     """Whether one sentence states a figure about the question's subject: it holds a number,
-    most of the question's key terms (with its section heading), every figure or acronym the
-    question names, and one of the years it names. The year may come from the paper's own
-    date when the sentence and its heading name no year at all; a count given for another
-    year is not an answer."""
+    most of the weight of the question's key concepts (with its section heading), every
+    figure or acronym the question names, and one of the years it names. The year may come
+    from the paper's own date when the sentence and its heading name no year at all; a count
+    given for another year is not an answer."""
     years = [term for term in specifics if _YEAR_TERM.fullmatch(term)]
     others = [term for term in specifics if term not in years]
     for hit in hits:
@@ -140,8 +138,7 @@ def _figure_stated(
             if not states_figure(sentence):
                 continue
             scope = f"{section}\n{sentence}"
-            terms = set(tokenizer(scope))
-            if len(key_terms & terms) < FIGURE_TERM_SHARE * len(key_terms):
+            if share_held(concepts, set(tokenizer(scope))) < FIGURE_TERM_SHARE:
                 continue
             if not all(_mentions(term, scope) for term in others):
                 continue
@@ -153,18 +150,15 @@ def _figure_stated(
 
 
 def check_evidence_with(
-    question: str, hits: list[Hit], tokenizer: Tokenizer, settings: Settings
+    question: str, hits: list[Hit], index: PaperIndex, settings: Settings
 ) -> EvidenceCheck:
-    """`check_evidence` with the thresholds the settings give."""
+    """`check_evidence` with the live papers' key concepts and the settings' thresholds."""
+    keyword_index = index.keyword_index()
     return check_evidence(
         question,
         hits,
-        tokenizer,
+        keyword_index.tokenizer,
+        key_concepts_in(question, keyword_index, index.glossary()),
         min_similarity=settings.min_relevance,
         min_coverage=settings.min_term_coverage,
     )
-
-
-@cache
-def _question_stems() -> frozenset[str]:
-    return frozenset(Tokenizer()(" ".join(_QUESTION_WORDS)))

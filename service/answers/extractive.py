@@ -57,7 +57,7 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, hits: list[Hit]) -> AnswerResult:
         hits = hits[: self.settings.answer_passages]
-        check = check_evidence_with(question, hits, self.tokenizer, self.settings)
+        check = check_evidence_with(question, hits, self.index, self.settings)
         if not check.supported:
             return AnswerResult(NOT_COVERED, answered=False, mode=self.mode, passages=hits)
         chosen = self._choose(question, self._candidates(hits, asks_for_figure(question)))

@@ -134,7 +134,7 @@ class LLMAnswerer:
     stream = stream_tokens  # the name `/ask/stream` looks for
 
     def _supported(self, question: str, hits: list[Hit]) -> bool:
-        return check_evidence_with(question, hits, self.tokenizer, self.settings).supported
+        return check_evidence_with(question, hits, self.index, self.settings).supported
 
     def _messages(self, question: str, hits: list[Hit]) -> list[BaseMessage]:
         passages = "\n\n".join(_passage(n, hit) for n, hit in enumerate(hits, start=1))
