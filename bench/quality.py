@@ -146,7 +146,7 @@ def boardpapers(
 
     def retrieve(question: str, k: int) -> list[Passage]:
         hits = services.retriever.search(question, k=k)
-        return [Passage(Path(h.chunk.meta.source).stem, h.chunk.text) for h in hits]
+        return [Passage(Path(h.chunk.meta.source).stem, h.text) for h in hits]
 
     chunks = services.index.chunk_count()
     return System("boardpapers", retrieve, chunks, seconds, dir_size_mb(folder)), services

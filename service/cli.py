@@ -94,12 +94,13 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     if not hits:
         print("No passages found. Is anything ingested? Try `boardpapers documents`.")
     for rank, hit in enumerate(hits, start=1):
-        chunk = hit.chunk
-        where = f"p. {chunk.page}" + (f", para {chunk.paragraph}" if chunk.paragraph else "")
+        chunk, last = hit.chunks[0], hit.chunks[-1]
+        pages = f"{chunk.page}–{last.page_end}" if last.page_end > chunk.page else f"{chunk.page}"
+        where = f"p. {pages}" + (f", para {chunk.paragraph}" if chunk.paragraph else "")
         print(f"[{rank}] {chunk.meta.title} ({chunk.meta.body}, {chunk.meta.date}) {where}")
         if chunk.section:
             print(f"    § {chunk.section}")
-        print("    " + chunk.text.replace("\n\n", "\n    ") + "\n")
+        print("    " + hit.text.replace("\n\n", "\n    ") + "\n")
     return 0
 
 
@@ -165,7 +166,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
     def retrieve(question: str, k: int) -> list[Passage]:
         hits = services.retriever.search(question, k=k)
-        return [Passage(Path(h.chunk.meta.source).stem, h.chunk.text) for h in hits]
+        return [Passage(Path(h.chunk.meta.source).stem, h.text) for h in hits]
 
     def answered(question: str) -> bool:
         return services.ask(question).answered

@@ -10,7 +10,7 @@ date ("the July 2017 key points") lifts the papers dated then; one asked across 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ingest.index import PaperIndex, SearchFilters
 from ingest.models import Chunk
@@ -26,10 +26,34 @@ _ASKS_ACROSS_PAPERS = re.compile(r"\b(?:documents|papers|across)\b", re.IGNORECA
 
 @dataclass
 class Hit:
-    chunk: Chunk
+    """One place in the papers: the chunk that ranked, and any adjacent chunks that also
+    ranked above the k-th place, joined into one passage (a fact often spans a boundary)."""
+
+    chunk: Chunk  # the best-ranked chunk of the passage
     score: float  # fused score: higher is better; comparable within one query only
     dense: float | None = None  # cosine similarity of question and chunk, when dense found it
     keyword: float | None = None  # BM25 score, when the keyword index found it
+    joined: list[Chunk] = field(default_factory=list)  # adjacent chunks that also ranked
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        """Every chunk of the passage, in reading order."""
+        return sorted([self.chunk, *self.joined], key=lambda chunk: chunk.ordinal)
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(chunk.text for chunk in self.chunks)
+
+    def parts(self) -> list[Hit]:
+        """The passage as one hit per chunk, in reading order, for what cites chunk by chunk."""
+        if not self.joined:
+            return [self]
+        return [Hit(chunk, self.score, self.dense, self.keyword) for chunk in self.chunks]
+
+
+def chunk_hits(hits: list[Hit]) -> list[Hit]:
+    """Each hit's chunks as hits of their own."""
+    return [part for hit in hits for part in hit.parts()]
 
 
 class Retriever:
@@ -53,8 +77,12 @@ class Retriever:
         ranked = sorted(fused.items(), key=lambda item: item[1], reverse=True)
         ranked = [(chunk_id, score) for chunk_id, score in ranked if chunk_id in chunks]
         if _ASKS_ACROSS_PAPERS.search(query) and self.settings.across_papers_discount < 1:
-            ranked = _spread_across_papers(ranked, chunks, self.settings.across_papers_discount, k)
-        top = ranked[:k]
+            # as deep as joining adjacent chunks into passages may reach for k places
+            depth = k * self.settings.passage_max_chunks
+            ranked = _spread_across_papers(
+                ranked, chunks, self.settings.across_papers_discount, depth
+            )
+        places = _places(ranked, chunks, k, self.settings.passage_max_chunks)
         dense_scores = dict(dense)
         keyword_scores = dict(keyword)
         return [
@@ -63,8 +91,9 @@ class Retriever:
                 score=score,
                 dense=dense_scores.get(chunk_id),
                 keyword=keyword_scores.get(chunk_id),
+                joined=[chunks[other] for other in joined],
             )
-            for chunk_id, score in top
+            for chunk_id, score, joined in places
         ]
 
     def expand(self, query: str) -> str:
@@ -148,3 +177,27 @@ def _spread_across_papers(
         doc_id = chunks[chunk_id].doc_id
         shown[doc_id] = shown.get(doc_id, 0) + 1
     return placed + pool
+
+
+def _places(
+    ranked: list[tuple[str, float]], chunks: dict[str, Chunk], k: int, max_chunks: int
+) -> list[tuple[str, float, list[str]]]:
+    """The top k places, best first: a chunk next to a place already taken (same paper, the
+    ordinal just before or after its run) joins it, up to `max_chunks`, instead of taking a
+    place of its own. Only chunks ranked above the k-th place are joined."""
+    places: list[tuple[str, float, list[str]]] = []
+    runs: list[tuple[str, int, int]] = []  # per place: paper, first and last ordinal
+    for chunk_id, score in ranked:
+        chunk = chunks[chunk_id]
+        for i, (doc_id, first, last) in enumerate(runs):
+            adjacent = chunk.doc_id == doc_id and first - 1 <= chunk.ordinal <= last + 1
+            if adjacent and last - first + 1 < max_chunks:
+                places[i][2].append(chunk_id)
+                runs[i] = (doc_id, min(first, chunk.ordinal), max(last, chunk.ordinal))
+                break
+        else:
+            if len(places) == k:
+                break
+            places.append((chunk_id, score, []))
+            runs.append((chunk.doc_id, chunk.ordinal, chunk.ordinal))
+    return places

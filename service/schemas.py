@@ -114,7 +114,11 @@ class NeighbourOut(BaseModel):
 
 
 class SearchResult(BaseModel):
-    chunk_id: str
+    chunk_id: str = Field(description="The chunk that ranked; `chunk_ids` lists the passage's.")
+    chunk_ids: list[str] = Field(
+        description="Every chunk of the passage in reading order: adjacent chunks that both "
+        "ranked are one passage."
+    )
     text: str
     score: float
     page: int
@@ -128,20 +132,24 @@ class SearchResult(BaseModel):
 
     @classmethod
     def of(cls, hit: Hit, neighbours: list[Chunk] | None = None) -> SearchResult:
-        chunk: Chunk = hit.chunk
+        chunks = hit.chunks
+        first, last = chunks[0], chunks[-1]
+        inside = {chunk.chunk_id for chunk in chunks}
         around = [
             NeighbourOut(
-                chunk_id=n.chunk_id, position=n.ordinal - chunk.ordinal, text=n.text,
-                page=n.page, page_end=n.page_end,
+                chunk_id=n.chunk_id,
+                position=n.ordinal - (first.ordinal if n.ordinal < first.ordinal else last.ordinal),
+                text=n.text, page=n.page, page_end=n.page_end,
             )
             for n in neighbours or []
-            if n.chunk_id != chunk.chunk_id
+            if n.chunk_id not in inside
         ]  # fmt: skip
         return cls(
-            chunk_id=chunk.chunk_id, text=chunk.text, score=round(hit.score, 6),
-            page=chunk.page, page_end=chunk.page_end, section=chunk.section,
-            paragraph=chunk.paragraph, kind=chunk.kind, url=file_url(chunk.doc_id, chunk.page),
-            document=DocumentOut.of(chunk.meta), neighbours=around,
+            chunk_id=hit.chunk.chunk_id, chunk_ids=[chunk.chunk_id for chunk in chunks],
+            text=hit.text, score=round(hit.score, 6), page=first.page, page_end=last.page_end,
+            section=first.section, paragraph=first.paragraph, kind=hit.chunk.kind,
+            url=file_url(first.doc_id, first.page), document=DocumentOut.of(first.meta),
+            neighbours=around,
         )  # fmt: skip
 
 

@@ -67,6 +67,13 @@ class Settings(IngestSettings):
         " the score is multiplied by 1 - w + w × share; 0 turns it off.",
     )
 
+    passage_max_chunks: int = Field(
+        2,
+        ge=1,
+        description="Adjacent chunks that both rank above the k-th place are one passage, up to"
+        " this many chunks; 1 keeps every chunk a passage of its own.",
+    )
+
     expand_acronyms: bool = Field(
         True, description="Expand queries with the acronyms the papers define, both ways."
     )

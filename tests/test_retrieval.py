@@ -13,12 +13,13 @@ from fastapi.testclient import TestClient
 from ingest.acronyms import Glossary, definitions_in
 from ingest.index import SearchFilters
 from ingest.keyword_index import Tokenizer
+from ingest.models import Chunk
 from service.answers.evidence import states_figure
 from service.app import create_app
 from service.container import Services
 from service.dates_named import MONTH_MATCH, YEAR_MATCH, dates_named
 from service.key_terms import Concept, coverage, key_concepts
-from service.retrieval import Hit, Retriever
+from service.retrieval import Hit, Retriever, _places
 from service.settings import Settings
 
 CSA = "2017-06-sop-community-safety-agreement-2017-18"
@@ -353,3 +354,54 @@ def test_weighing_by_key_terms_ranks_passages_holding_more_of_them_first(
     settings = corpus_services.settings.model_copy(update={"term_coverage_weight": 0.0})
     unweighed = Retriever(index, settings).search(question, k=5)
     assert mean_held(weighed) > mean_held(unweighed)
+
+
+# --- adjacent chunks joined into one passage ----------------------------------------------
+
+
+def _chunk(doc_id: str, ordinal: int) -> Chunk:
+    return Chunk(
+        chunk_id=f"{doc_id}:{ordinal}", doc_id=doc_id, version="v1", ordinal=ordinal,
+        text=f"text {ordinal}", page=1, page_end=1, section="", paragraph=None,
+        kind="paragraph", char_start=0, char_end=0,
+    )  # fmt: skip
+
+
+def test_adjacent_chunks_ranked_above_the_kth_place_are_one_passage() -> None:
+    chunks = {c.chunk_id: c for c in [_chunk("a", n) for n in range(10)] + [_chunk("b", 4)]}
+    ranked = [(chunk_id, 1.0 / rank) for rank, chunk_id in enumerate(
+        ["a:5", "b:4", "a:4", "a:6", "a:9", "a:3", "a:8"], start=1
+    )]  # fmt: skip
+    places = _places(ranked, chunks, k=3, max_chunks=2)
+    # a:4 joins a:5; a:6 cannot (the passage is full), so it takes the third place; a:9 and
+    # what follows rank below the third place and are left out
+    assert places == [("a:5", 1.0, ["a:4"]), ("b:4", 0.5, []), ("a:6", 0.25, [])]
+    wider = _places(ranked, chunks, k=3, max_chunks=3)
+    # a:3 would need a fourth place, so the search stops there and a:8 is not reached
+    assert wider == [("a:5", 1.0, ["a:4", "a:6"]), ("b:4", 0.5, []), ("a:9", 0.2, [])]
+    assert _places(ranked, chunks, k=3, max_chunks=1) == [
+        ("a:5", 1.0, []), ("b:4", 0.5, []), ("a:4", 1 / 3, [])
+    ]  # fmt: skip
+
+
+def test_search_joins_adjacent_chunks_into_one_citable_passage(
+    corpus_settings: Settings, corpus_services: Services
+) -> None:
+    body = {"query": "How is hate crime reporting encouraged?", "k": 10}
+    with TestClient(create_app(corpus_settings, services=corpus_services)) as client:
+        results = client.post("/search", json=body).json()["results"]
+    manifest = corpus_services.index.manifest
+    joined = [r for r in results if len(r["chunk_ids"]) > 1]
+    assert joined
+    for result in results:
+        chunks = list(manifest.chunks_by_id(result["chunk_ids"]).values())
+        chunks.sort(key=lambda chunk: chunk.ordinal)
+        assert [c.chunk_id for c in chunks] == result["chunk_ids"]  # reading order
+        assert result["chunk_id"] in result["chunk_ids"]
+        assert [c.ordinal - chunks[0].ordinal for c in chunks] == list(range(len(chunks)))
+        assert result["text"] == "\n\n".join(c.text for c in chunks)
+        assert (result["page"], result["page_end"]) == (chunks[0].page, chunks[-1].page_end)
+    # no chunk is shown twice, and every passage is a place of its own
+    shown = [chunk_id for r in results for chunk_id in r["chunk_ids"]]
+    assert len(shown) == len(set(shown))
+    assert len(results) == 10

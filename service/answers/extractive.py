@@ -18,7 +18,7 @@ from ingest.keyword_index import Tokenizer
 from ingest.sentences import sentence_spans
 from ingest.structure import LIST_MARK, looks_like_heading
 
-from ..retrieval import Hit
+from ..retrieval import Hit, chunk_hits
 from ..settings import Settings
 from . import NOT_COVERED, AnswerResult, Citation
 from .citations import quote_pages
@@ -56,7 +56,7 @@ class ExtractiveAnswerer:
         self.tokenizer = Tokenizer()
 
     def answer(self, question: str, hits: list[Hit]) -> AnswerResult:
-        hits = hits[: self.settings.answer_passages]
+        hits = chunk_hits(hits[: self.settings.answer_passages])
         check = check_evidence_with(question, hits, self.index, self.settings)
         if not check.supported:
             return AnswerResult(NOT_COVERED, answered=False, mode=self.mode, passages=hits)

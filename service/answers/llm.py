@@ -45,7 +45,7 @@ from ingest.structure import LIST_MARK
 
 from ..errors import UpstreamError, UpstreamTimeout
 from ..prompts import load_chat_prompt
-from ..retrieval import Hit
+from ..retrieval import Hit, chunk_hits
 from ..settings import Settings
 from . import NOT_COVERED, AnswerResult, Citation
 from .citations import canonical, is_verbatim, quote_pages
@@ -112,14 +112,14 @@ class LLMAnswerer:
         self.tokenizer = Tokenizer()
 
     def answer(self, question: str, hits: list[Hit]) -> AnswerResult:
-        hits = hits[: self.settings.answer_passages]
+        hits = chunk_hits(hits[: self.settings.answer_passages])
         if not self._supported(question, hits):
             return _refusal(hits)
         reply = "".join(self._model_text(self._messages(question, hits), stream=False))
         return self._checked(reply, hits)
 
     def stream_tokens(self, question: str, hits: list[Hit]) -> Generator[str, None, AnswerResult]:
-        hits = hits[: self.settings.answer_passages]
+        hits = chunk_hits(hits[: self.settings.answer_passages])
         if not self._supported(question, hits):
             return _refusal(hits)
         reply, shown = "", ""

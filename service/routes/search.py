@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from ingest.models import Chunk
+
 from ..deps import ServicesDep
+from ..retrieval import Hit
 from ..schemas import SearchRequest, SearchResponse, SearchResult
 
 router = APIRouter(tags=["search"])
@@ -16,9 +19,11 @@ def search(request: SearchRequest, services: ServicesDep) -> SearchResponse:
     )
     manifest = services.index.manifest
     n = request.neighbours
-    return SearchResponse(
-        results=[
-            SearchResult.of(hit, manifest.neighbours(hit.chunk, n, n) if n else None)
-            for hit in hits
-        ]
-    )
+
+    def around(hit: Hit) -> list[Chunk] | None:
+        if not n:
+            return None
+        chunks = hit.chunks
+        return manifest.neighbours(chunks[0], n, 0) + manifest.neighbours(chunks[-1], 0, n)
+
+    return SearchResponse(results=[SearchResult.of(hit, around(hit)) for hit in hits])
