@@ -23,7 +23,8 @@ from ingest.keyword_index import KeywordIndex, Tokenizer
 QUESTION_WORDS = frozenset(
     "what which who whom whose when where why how many much does do did is are was were "
     "according documents document papers paper report reports mention mentioned say said "
-    "there any about across give list".split()
+    "there any about across give list part parts deal deals dealt discuss discusses discussed "
+    "address addresses addressed raise raises raised refer refers referred".split()
 )  # fmt: skip
 
 
