@@ -10,6 +10,7 @@ either form is there, so a passage is not rewarded for repeating one long name f
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -26,6 +27,12 @@ QUESTION_WORDS = frozenset(
     "there any about across give list part parts deal deals dealt discuss discusses discussed "
     "address addresses addressed raise raises raised refer refers referred".split()
 )  # fmt: skip
+
+
+# A term: a word, or words joined by hyphens ("self-harm", "re-offending").
+_TERM = r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*"
+_COMPOUND = re.compile(r"\b[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+\b")
+_ALTERNATIVES = re.compile(rf"\b(?P<first>{_TERM}) or (?P<second>{_TERM})\b")
 
 
 @cache
@@ -67,6 +74,23 @@ def key_concepts(
             continue
         taken |= stems
         concepts.append(Concept(forms, max(rarity(stem) for stem in stems)))
+    for match in _ALTERNATIVES.finditer(question):
+        # "suicide or self-harm": a passage that names either answers; "self-harm" is one term
+        forms = tuple(
+            frozenset(stem for stem in tokenizer(side) if stem not in question_stems())
+            for side in (match.group("first"), match.group("second"))
+        )
+        stems = forms[0] | forms[1]
+        if not all(forms) or stems & taken or not any(map(document_frequency, stems)):
+            continue
+        taken |= stems
+        concepts.append(Concept(forms, max(rarity(stem) for stem in stems)))
+    for match in _COMPOUND.finditer(question):
+        stems = frozenset(tokenizer(match.group(0))) - question_stems()
+        if len(stems) < 2 or stems & taken or not all(map(document_frequency, stems)):
+            continue
+        taken |= stems
+        concepts.append(Concept((stems,), max(rarity(stem) for stem in stems)))
     for stem in dict.fromkeys(tokenizer(question)):
         if stem in taken or stem in question_stems():
             continue

@@ -405,3 +405,16 @@ def test_search_joins_adjacent_chunks_into_one_citable_passage(
     shown = [chunk_id for r in results for chunk_id in r["chunk_ids"]]
     assert len(shown) == len(set(shown))
     assert len(results) == 10
+
+
+def test_alternatives_and_hyphenated_terms_are_one_concept_each() -> None:
+    concepts = key_concepts(
+        "Which reports deal with suicide or self-harm in re-offending adults?",
+        Glossary({}),
+        Tokenizer(),
+        document_frequency=lambda stem: 10,
+        documents=100,
+    )
+    forms = sorted(sorted(sorted(form) for form in concept.forms) for concept in concepts)
+    # either alternative holds "suicide or self-harm"; "self-harm" needs both its words
+    assert forms == [[["adult"]], [["harm", "self"], ["suicid"]], [["offend", "re"]]]
