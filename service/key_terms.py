@@ -76,15 +76,15 @@ def key_concepts(
         concepts.append(Concept(forms, max(rarity(stem) for stem in stems)))
     for match in _ALTERNATIVES.finditer(question):
         # "suicide or self-harm": a passage that names either answers; "self-harm" is one term
-        forms = tuple(
+        either = tuple(
             frozenset(stem for stem in tokenizer(side) if stem not in question_stems())
             for side in (match.group("first"), match.group("second"))
         )
-        stems = forms[0] | forms[1]
-        if not all(forms) or stems & taken or not any(map(document_frequency, stems)):
+        stems = either[0] | either[1]
+        if not all(either) or stems & taken or not any(map(document_frequency, stems)):
             continue
         taken |= stems
-        concepts.append(Concept(forms, max(rarity(stem) for stem in stems)))
+        concepts.append(Concept(either, max(rarity(stem) for stem in stems)))
     for match in _COMPOUND.finditer(question):
         stems = frozenset(tokenizer(match.group(0))) - question_stems()
         if len(stems) < 2 or stems & taken or not all(map(document_frequency, stems)):
