@@ -32,7 +32,7 @@ from service.answers.citations import is_verbatim
 from service.answers.llm import LLMAnswerer, make_chat_model, split_reply, verbatim_span
 from service.app import create_app
 from service.container import Services
-from service.retrieval import Hit
+from service.retrieval import Hit, chunk_hits
 from service.settings import Settings
 
 QUESTION = (
@@ -109,9 +109,10 @@ def ask(corpus_services: Services, settings: Settings, answer_settings: Settings
 
 
 def passages(corpus_services: Services, question: str) -> list[Hit]:
-    """The passages the answerer will be given: what `/ask` retrieves, as many as it uses."""
+    """The passages the answerer will be given, numbered as the model sees them: what `/ask`
+    retrieves, as many as it uses, chunk by chunk."""
     limit = corpus_services.settings.answer_passages
-    return corpus_services.retriever.search(question, k=6)[:limit]
+    return chunk_hits(corpus_services.retriever.search(question, k=6)[:limit])
 
 
 def passage_with(hits: list[Hit], words: str) -> int:

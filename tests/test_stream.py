@@ -19,6 +19,7 @@ from service.answers.citations import is_verbatim
 from service.answers.llm import LLMAnswerer
 from service.app import create_app
 from service.container import Services
+from service.retrieval import chunk_hits
 from service.routes.stream import answer_pieces
 from service.settings import Settings
 
@@ -169,7 +170,7 @@ def test_llm_answer_streams_tokens_then_checked_citations(
     corpus_services: Services, settings: Settings
 ) -> None:
     question = "What was the adult re-offending rate in Oxfordshire in 2014?"
-    hits = corpus_services.retriever.search(question, k=6)
+    hits = chunk_hits(corpus_services.retriever.search(question, k=6))  # as the model sees them
     passage = hits[0].chunk.text
     start, end = max(sentence_spans(passage), key=lambda span: span[1] - span[0])
     quote = passage[start:end]
