@@ -2,9 +2,10 @@
 wants ("which documents …", "how many …").
 
 Retrieval weighs each candidate passage by the share of these it holds, and the evidence
-check asks that enough of them appear before answering. An acronym and the long form the
-papers define for it ("PCC" / "Police and Crime Commissioner") are one concept, held when
-either form is there, so a passage is not rewarded for repeating one long name four times.
+check asks that enough of them appear before answering. Terms are grouped into concepts: an
+acronym and the long form the papers define for it ("PCC" / "Police and Crime Commissioner")
+are one, held when either form is there, so a passage is not rewarded for repeating one long
+name four times; so are "suicide or self-harm" (either) and "self-harm" (both words).
 """
 
 from __future__ import annotations
@@ -59,47 +60,40 @@ def key_concepts(
     documents: int,
 ) -> list[Concept]:
     """The question's key terms as concepts: each acronym or defined long form it uses (both
-    forms together), then each remaining key stem the papers use, on its own."""
-
-    def rarity(stem: str) -> float:
-        frequency = document_frequency(stem)
-        return math.log(1 + (documents - frequency + 0.5) / (frequency + 0.5))
-
+    forms together), each "A or B" (either), each hyphenated term (all its words), then each
+    remaining key stem the papers use, on its own."""
     concepts: list[Concept] = []
     taken: set[str] = set()
+
+    def take(forms: tuple[frozenset[str], ...]) -> None:
+        stems = frozenset().union(*forms)
+        taken.update(stems)
+        frequencies = [document_frequency(stem) for stem in stems]
+        rarity = max(math.log(1 + (documents - f + 0.5) / (f + 0.5)) for f in frequencies)
+        concepts.append(Concept(forms, rarity))
+
     for acronym, long_form in glossary.pairs_used(question):
-        forms = (frozenset(tokenizer(acronym)), frozenset(tokenizer(long_form)))
-        stems = forms[0] | forms[1]
-        if not stems or stems <= taken:
-            continue
-        taken |= stems
-        concepts.append(Concept(forms, max(rarity(stem) for stem in stems)))
+        pair = (frozenset(tokenizer(acronym)), frozenset(tokenizer(long_form)))
+        if (pair[0] | pair[1]) - taken:
+            take(pair)
     for match in _ALTERNATIVES.finditer(question):
-        # "suicide or self-harm": a passage that names either answers; "self-harm" is one term
+        # "suicide or self-harm": a passage that names either answers
         either = tuple(
-            frozenset(stem for stem in tokenizer(side) if stem not in question_stems())
+            frozenset(tokenizer(side)) - question_stems()
             for side in (match.group("first"), match.group("second"))
         )
         stems = either[0] | either[1]
-        if not all(either) or stems & taken or not any(map(document_frequency, stems)):
-            continue
-        taken |= stems
-        concepts.append(Concept(either, max(rarity(stem) for stem in stems)))
+        if all(either) and not stems & taken and any(map(document_frequency, stems)):
+            take(either)
     for match in _COMPOUND.finditer(question):
         stems = frozenset(tokenizer(match.group(0))) - question_stems()
-        if len(stems) < 2 or stems & taken or not all(map(document_frequency, stems)):
-            continue
-        taken |= stems
-        concepts.append(Concept((stems,), max(rarity(stem) for stem in stems)))
+        if len(stems) > 1 and not stems & taken and all(map(document_frequency, stems)):
+            take((stems,))
     for stem in dict.fromkeys(tokenizer(question)):
-        if stem in taken or stem in question_stems():
-            continue
-        if not document_frequency(stem):
-            # No live paper uses the word (a paraphrase's): it tells no passage from another,
-            # and would count against every one.
-            continue
-        taken.add(stem)
-        concepts.append(Concept((frozenset({stem}),), rarity(stem)))
+        # A word no live paper uses (a paraphrase's) tells no passage from another, and would
+        # count against every one.
+        if stem not in taken and stem not in question_stems() and document_frequency(stem):
+            take((frozenset({stem}),))
     return concepts
 
 
