@@ -27,13 +27,15 @@ _ASKS_ACROSS_PAPERS = re.compile(r"\b(?:documents|papers|across)\b", re.IGNORECA
 @dataclass
 class Hit:
     """One place in the papers: the chunk that ranked, and any adjacent chunks that also
-    ranked above the k-th place, joined into one passage (a fact often spans a boundary)."""
+    ranked above the k-th place, joined into one passage (a fact often spans a boundary).
+    Chunks elsewhere with the same text are noted as `repeats` rather than shown again."""
 
     chunk: Chunk  # the best-ranked chunk of the passage
     score: float  # fused score: higher is better; comparable within one query only
     dense: float | None = None  # cosine similarity of question and chunk, when dense found it
     keyword: float | None = None  # BM25 score, when the keyword index found it
     joined: list[Chunk] = field(default_factory=list)  # adjacent chunks that also ranked
+    repeats: list[Chunk] = field(default_factory=list)  # the same text elsewhere, ranked too
 
     @property
     def chunks(self) -> list[Chunk]:
@@ -65,7 +67,8 @@ class Retriever:
         query = query.strip()
         if not query:
             return []
-        candidates = max(self.settings.candidates, k)
+        # enough for k places when chunks join others or repeat them
+        candidates = max(self.settings.candidates, k * (self.settings.passage_max_chunks + 1))
         expanded = self.expand(query)
         vector = self.index.embeddings.embed_query(expanded)
         dense = self.index.dense_search(vector, candidates, filters)
@@ -87,13 +90,14 @@ class Retriever:
         keyword_scores = dict(keyword)
         return [
             Hit(
-                chunk=chunks[chunk_id],
-                score=score,
-                dense=dense_scores.get(chunk_id),
-                keyword=keyword_scores.get(chunk_id),
-                joined=[chunks[other] for other in joined],
+                chunk=chunks[place.chunk_id],
+                score=place.score,
+                dense=dense_scores.get(place.chunk_id),
+                keyword=keyword_scores.get(place.chunk_id),
+                joined=[chunks[other] for other in place.joined],
+                repeats=[chunks[other] for other in place.repeats],
             )
-            for chunk_id, score, joined in places
+            for place in places
         ]
 
     def expand(self, query: str) -> str:
@@ -179,25 +183,71 @@ def _spread_across_papers(
     return placed + pool
 
 
+@dataclass
+class _Place:
+    chunk_id: str  # the chunk that took the place
+    score: float
+    joined: list[str] = field(default_factory=list)  # adjacent chunks joined into it
+    repeats: list[str] = field(default_factory=list)  # the same text printed elsewhere
+    first: int = 0  # ordinals of the run of chunks
+    last: int = 0
+
+
 def _places(
     ranked: list[tuple[str, float]], chunks: dict[str, Chunk], k: int, max_chunks: int
-) -> list[tuple[str, float, list[str]]]:
-    """The top k places, best first: a chunk next to a place already taken (same paper, the
-    ordinal just before or after its run) joins it, up to `max_chunks`, instead of taking a
-    place of its own. Only chunks ranked above the k-th place are joined."""
-    places: list[tuple[str, float, list[str]]] = []
-    runs: list[tuple[str, int, int]] = []  # per place: paper, first and last ordinal
+) -> list[_Place]:
+    """The top k places, best first. A chunk next to a place already taken (same paper, the
+    ordinal just before or after its run) joins it, up to `max_chunks`; a chunk repeating a
+    placed chunk's text (a report's words again in the minutes, an annex printed twice) is
+    noted as a repeat of that place. Neither takes a place of its own, and only chunks ranked
+    above the k-th place are looked at."""
+    places: list[_Place] = []
+    shingles: dict[str, set[tuple[str, ...]]] = {}
+
+    def words_of(chunk_id: str) -> set[tuple[str, ...]]:
+        if chunk_id not in shingles:
+            shingles[chunk_id] = _shingles(chunks[chunk_id].text)
+        return shingles[chunk_id]
+
     for chunk_id, score in ranked:
         chunk = chunks[chunk_id]
-        for i, (doc_id, first, last) in enumerate(runs):
-            adjacent = chunk.doc_id == doc_id and first - 1 <= chunk.ordinal <= last + 1
-            if adjacent and last - first + 1 < max_chunks:
-                places[i][2].append(chunk_id)
-                runs[i] = (doc_id, min(first, chunk.ordinal), max(last, chunk.ordinal))
-                break
-        else:
-            if len(places) == k:
-                break
-            places.append((chunk_id, score, []))
-            runs.append((chunk.doc_id, chunk.ordinal, chunk.ordinal))
+        adjacent = next(
+            (place for place in places
+             if chunks[place.chunk_id].doc_id == chunk.doc_id
+             and place.first - 1 <= chunk.ordinal <= place.last + 1
+             and place.last - place.first + 1 < max_chunks),
+            None,
+        )  # fmt: skip
+        if adjacent is not None:
+            adjacent.joined.append(chunk_id)
+            adjacent.first = min(adjacent.first, chunk.ordinal)
+            adjacent.last = max(adjacent.last, chunk.ordinal)
+            continue
+        repeated = next(
+            (place for place in places
+             if any(_repeats(words_of(chunk_id), words_of(other))
+                    for other in (place.chunk_id, *place.joined))),
+            None,
+        )  # fmt: skip
+        if repeated is not None:
+            repeated.repeats.append(chunk_id)
+            continue
+        if len(places) == k:
+            break
+        places.append(_Place(chunk_id, score, first=chunk.ordinal, last=chunk.ordinal))
     return places
+
+
+# Share of the shorter text's five-word runs found in the other: above this, one repeats the
+# other (dev half: 0.5 to 0.85 find the same repeats).
+REPEAT_OVERLAP = 0.7
+_WORD = re.compile(r"[a-z0-9£%]+")
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = _WORD.findall(text.lower())
+    return {tuple(words[i : i + 5]) for i in range(len(words) - 4)}
+
+
+def _repeats(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> bool:
+    return bool(a and b) and len(a & b) >= REPEAT_OVERLAP * min(len(a), len(b))

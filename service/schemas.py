@@ -113,6 +113,23 @@ class NeighbourOut(BaseModel):
     page_end: int
 
 
+class RepeatOut(BaseModel):
+    """Where else the passage's text is printed (a report's words again in the minutes)."""
+
+    chunk_id: str
+    document: DocumentOut
+    page: int
+    page_end: int
+    url: str
+
+    @classmethod
+    def of(cls, chunk: Chunk) -> RepeatOut:
+        return cls(
+            chunk_id=chunk.chunk_id, document=DocumentOut.of(chunk.meta), page=chunk.page,
+            page_end=chunk.page_end, url=file_url(chunk.doc_id, chunk.page),
+        )  # fmt: skip
+
+
 class SearchResult(BaseModel):
     chunk_id: str = Field(description="The chunk that ranked; `chunk_ids` lists the passage's.")
     chunk_ids: list[str] = Field(
@@ -129,6 +146,11 @@ class SearchResult(BaseModel):
     url: str
     document: DocumentOut
     neighbours: list[NeighbourOut] = Field(default_factory=list)
+    repeats: list[RepeatOut] = Field(
+        default_factory=list,
+        description="Other places printing the same text, which ranked too but are not "
+        "shown again as results of their own.",
+    )
 
     @classmethod
     def of(cls, hit: Hit, neighbours: list[Chunk] | None = None) -> SearchResult:
@@ -149,7 +171,7 @@ class SearchResult(BaseModel):
             text=hit.text, score=round(hit.score, 6), page=first.page, page_end=last.page_end,
             section=first.section, paragraph=first.paragraph, kind=hit.chunk.kind,
             url=file_url(first.doc_id, first.page), document=DocumentOut.of(first.meta),
-            neighbours=around,
+            neighbours=around, repeats=[RepeatOut.of(chunk) for chunk in hit.repeats],
         )  # fmt: skip
 
 

@@ -6,6 +6,9 @@ Questions here are written for these tests, not taken from the evaluation set.
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -359,29 +362,50 @@ def test_weighing_by_key_terms_ranks_passages_holding_more_of_them_first(
 # --- adjacent chunks joined into one passage ----------------------------------------------
 
 
-def _chunk(doc_id: str, ordinal: int) -> Chunk:
+def _chunk(doc_id: str, ordinal: int, text: str | None = None) -> Chunk:
     return Chunk(
         chunk_id=f"{doc_id}:{ordinal}", doc_id=doc_id, version="v1", ordinal=ordinal,
-        text=f"text {ordinal}", page=1, page_end=1, section="", paragraph=None,
-        kind="paragraph", char_start=0, char_end=0,
+        text=text or " ".join(f"{word}-{doc_id}{ordinal}" for word in "words of its own".split()),
+        page=1, page_end=1, section="", paragraph=None, kind="paragraph", char_start=0,
+        char_end=0,
     )  # fmt: skip
+
+
+def _ranked(chunk_ids: list[str]) -> list[tuple[str, float]]:
+    return [(chunk_id, 1.0 / rank) for rank, chunk_id in enumerate(chunk_ids, start=1)]
+
+
+def _laid_out(places: list[Any]) -> list[tuple[str, list[str], list[str]]]:
+    return [(place.chunk_id, place.joined, place.repeats) for place in places]
 
 
 def test_adjacent_chunks_ranked_above_the_kth_place_are_one_passage() -> None:
     chunks = {c.chunk_id: c for c in [_chunk("a", n) for n in range(10)] + [_chunk("b", 4)]}
-    ranked = [(chunk_id, 1.0 / rank) for rank, chunk_id in enumerate(
-        ["a:5", "b:4", "a:4", "a:6", "a:9", "a:3", "a:8"], start=1
-    )]  # fmt: skip
-    places = _places(ranked, chunks, k=3, max_chunks=2)
+    ranked = _ranked(["a:5", "b:4", "a:4", "a:6", "a:9", "a:3", "a:8"])
     # a:4 joins a:5; a:6 cannot (the passage is full), so it takes the third place; a:9 and
     # what follows rank below the third place and are left out
-    assert places == [("a:5", 1.0, ["a:4"]), ("b:4", 0.5, []), ("a:6", 0.25, [])]
-    wider = _places(ranked, chunks, k=3, max_chunks=3)
-    # a:3 would need a fourth place, so the search stops there and a:8 is not reached
-    assert wider == [("a:5", 1.0, ["a:4", "a:6"]), ("b:4", 0.5, []), ("a:9", 0.2, [])]
-    assert _places(ranked, chunks, k=3, max_chunks=1) == [
-        ("a:5", 1.0, []), ("b:4", 0.5, []), ("a:4", 1 / 3, [])
+    assert _laid_out(_places(ranked, chunks, k=3, max_chunks=2)) == [
+        ("a:5", ["a:4"], []), ("b:4", [], []), ("a:6", [], [])
     ]  # fmt: skip
+    # a:3 would need a fourth place, so the search stops there and a:8 is not reached
+    assert _laid_out(_places(ranked, chunks, k=3, max_chunks=3)) == [
+        ("a:5", ["a:4", "a:6"], []), ("b:4", [], []), ("a:9", [], [])
+    ]  # fmt: skip
+    assert _laid_out(_places(ranked, chunks, k=3, max_chunks=1)) == [
+        ("a:5", [], []), ("b:4", [], []), ("a:4", [], [])
+    ]  # fmt: skip
+
+
+def test_a_chunk_repeating_a_placed_one_is_noted_not_shown_again() -> None:
+    report = "The board agreed to fund two new outreach workers for the county from April 2025."
+    chunks = {
+        "a:1": _chunk("a", 1, report),
+        "b:7": _chunk("b", 7, f"Minutes. {report} Councillors welcomed it."),
+        "b:2": _chunk("b", 2),
+        "c:1": _chunk("c", 1),
+    }
+    places = _places(_ranked(["a:1", "b:7", "b:2", "c:1"]), chunks, k=2, max_chunks=2)
+    assert _laid_out(places) == [("a:1", [], ["b:7"]), ("b:2", [], [])]
 
 
 def test_search_joins_adjacent_chunks_into_one_citable_passage(
@@ -405,6 +429,27 @@ def test_search_joins_adjacent_chunks_into_one_citable_passage(
     shown = [chunk_id for r in results for chunk_id in r["chunk_ids"]]
     assert len(shown) == len(set(shown))
     assert len(results) == 10
+
+
+def test_search_shows_text_printed_twice_once_and_says_where_else(
+    corpus_settings: Settings, corpus_services: Services
+) -> None:
+    body = {"query": "What did the public engagement and consultation team confirm?", "k": 10}
+    with TestClient(create_app(corpus_settings, services=corpus_services)) as client:
+        results = client.post("/search", json=body).json()["results"]
+    repeated = [r for r in results if r["repeats"]]
+    assert repeated
+    manifest = corpus_services.index.manifest
+    shown = {chunk_id for r in results for chunk_id in r["chunk_ids"]}
+    for result in repeated:
+        for repeat in result["repeats"]:
+            assert repeat["chunk_id"] not in shown
+            [chunk] = manifest.chunks_by_id([repeat["chunk_id"]]).values()
+            assert (repeat["document"]["id"], repeat["page"]) == (chunk.doc_id, chunk.page)
+            # most of the shorter text's sentences are in the other
+            shorter, longer = sorted([chunk.text, result["text"]], key=len)
+            sentences = [s for s in re.split(r"(?<=[.!?])\s+", shorter) if len(s) > 40]
+            assert sum(" ".join(s.split()) in " ".join(longer.split()) for s in sentences) > 0
 
 
 def test_alternatives_and_hyphenated_terms_are_one_concept_each() -> None:
