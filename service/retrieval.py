@@ -1,10 +1,11 @@
-"""Retrieval: a question → the live chunks most likely to answer it.
+"""Retrieval: a question → the places in the live papers most likely to answer it.
 
 Hybrid: dense similarity from Chroma and BM25 from the keyword index, each restricted by the
 filters inside its own index, fused by weighted reciprocal rank, then weighed by how many of
-the question's key terms each passage holds. A question that names a
-date ("the July 2017 key points") lifts the papers dated then; one asked across the papers
-("which documents …") has its results spread across them.
+the question's key terms each passage holds. A question that names a date ("the July 2017
+key points") lifts the papers dated then; one asked across the papers ("which documents …")
+has its results spread across them. The ranked chunks become places (`places.py`): adjacent
+chunks join, and text printed twice is shown once.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ingest.models import Chunk
 
 from .dates_named import dates_named
 from .key_terms import coverage, key_concepts_in
+from .places import take_places
 from .settings import Settings
 
 # "Which documents …", "across the papers": the answer is a spread of places, not the five
@@ -85,7 +87,7 @@ class Retriever:
             ranked = _spread_across_papers(
                 ranked, chunks, self.settings.across_papers_discount, depth
             )
-        places = _places(ranked, chunks, k, self.settings.passage_max_chunks)
+        places = take_places(ranked, chunks, k, self.settings.passage_max_chunks)
         dense_scores = dict(dense)
         keyword_scores = dict(keyword)
         return [
@@ -181,73 +183,3 @@ def _spread_across_papers(
         doc_id = chunks[chunk_id].doc_id
         shown[doc_id] = shown.get(doc_id, 0) + 1
     return placed + pool
-
-
-@dataclass
-class _Place:
-    chunk_id: str  # the chunk that took the place
-    score: float
-    joined: list[str] = field(default_factory=list)  # adjacent chunks joined into it
-    repeats: list[str] = field(default_factory=list)  # the same text printed elsewhere
-    first: int = 0  # ordinals of the run of chunks
-    last: int = 0
-
-
-def _places(
-    ranked: list[tuple[str, float]], chunks: dict[str, Chunk], k: int, max_chunks: int
-) -> list[_Place]:
-    """The top k places, best first. A chunk next to a place already taken (same paper, the
-    ordinal just before or after its run) joins it, up to `max_chunks`; a chunk repeating a
-    placed chunk's text (a report's words again in the minutes, an annex printed twice) is
-    noted as a repeat of that place. Neither takes a place of its own, and only chunks ranked
-    above the k-th place are looked at."""
-    places: list[_Place] = []
-    shingles: dict[str, set[tuple[str, ...]]] = {}
-
-    def words_of(chunk_id: str) -> set[tuple[str, ...]]:
-        if chunk_id not in shingles:
-            shingles[chunk_id] = _shingles(chunks[chunk_id].text)
-        return shingles[chunk_id]
-
-    for chunk_id, score in ranked:
-        chunk = chunks[chunk_id]
-        adjacent = next(
-            (place for place in places
-             if chunks[place.chunk_id].doc_id == chunk.doc_id
-             and place.first - 1 <= chunk.ordinal <= place.last + 1
-             and place.last - place.first + 1 < max_chunks),
-            None,
-        )  # fmt: skip
-        if adjacent is not None:
-            adjacent.joined.append(chunk_id)
-            adjacent.first = min(adjacent.first, chunk.ordinal)
-            adjacent.last = max(adjacent.last, chunk.ordinal)
-            continue
-        repeated = next(
-            (place for place in places
-             if any(_repeats(words_of(chunk_id), words_of(other))
-                    for other in (place.chunk_id, *place.joined))),
-            None,
-        )  # fmt: skip
-        if repeated is not None:
-            repeated.repeats.append(chunk_id)
-            continue
-        if len(places) == k:
-            break
-        places.append(_Place(chunk_id, score, first=chunk.ordinal, last=chunk.ordinal))
-    return places
-
-
-# Share of the shorter text's five-word runs found in the other: above this, one repeats the
-# other (dev half: 0.5 to 0.85 find the same repeats).
-REPEAT_OVERLAP = 0.7
-_WORD = re.compile(r"[a-z0-9£%]+")
-
-
-def _shingles(text: str) -> set[tuple[str, ...]]:
-    words = _WORD.findall(text.lower())
-    return {tuple(words[i : i + 5]) for i in range(len(words) - 4)}
-
-
-def _repeats(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> bool:
-    return bool(a and b) and len(a & b) >= REPEAT_OVERLAP * min(len(a), len(b))

@@ -7,7 +7,6 @@ Questions here are written for these tests, not taken from the evaluation set.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import numpy as np
 import pytest
@@ -22,7 +21,8 @@ from service.app import create_app
 from service.container import Services
 from service.dates_named import MONTH_MATCH, YEAR_MATCH, dates_named
 from service.key_terms import Concept, coverage, key_concepts
-from service.retrieval import Hit, Retriever, _places
+from service.places import Place, take_places
+from service.retrieval import Hit, Retriever
 from service.settings import Settings
 
 CSA = "2017-06-sop-community-safety-agreement-2017-18"
@@ -375,7 +375,7 @@ def _ranked(chunk_ids: list[str]) -> list[tuple[str, float]]:
     return [(chunk_id, 1.0 / rank) for rank, chunk_id in enumerate(chunk_ids, start=1)]
 
 
-def _laid_out(places: list[Any]) -> list[tuple[str, list[str], list[str]]]:
+def _laid_out(places: list[Place]) -> list[tuple[str, list[str], list[str]]]:
     return [(place.chunk_id, place.joined, place.repeats) for place in places]
 
 
@@ -384,14 +384,14 @@ def test_adjacent_chunks_ranked_above_the_kth_place_are_one_passage() -> None:
     ranked = _ranked(["a:5", "b:4", "a:4", "a:6", "a:9", "a:3", "a:8"])
     # a:4 joins a:5; a:6 cannot (the passage is full), so it takes the third place; a:9 and
     # what follows rank below the third place and are left out
-    assert _laid_out(_places(ranked, chunks, k=3, max_chunks=2)) == [
+    assert _laid_out(take_places(ranked, chunks, k=3, max_chunks=2)) == [
         ("a:5", ["a:4"], []), ("b:4", [], []), ("a:6", [], [])
     ]  # fmt: skip
     # a:3 would need a fourth place, so the search stops there and a:8 is not reached
-    assert _laid_out(_places(ranked, chunks, k=3, max_chunks=3)) == [
+    assert _laid_out(take_places(ranked, chunks, k=3, max_chunks=3)) == [
         ("a:5", ["a:4", "a:6"], []), ("b:4", [], []), ("a:9", [], [])
     ]  # fmt: skip
-    assert _laid_out(_places(ranked, chunks, k=3, max_chunks=1)) == [
+    assert _laid_out(take_places(ranked, chunks, k=3, max_chunks=1)) == [
         ("a:5", [], []), ("b:4", [], []), ("a:4", [], [])
     ]  # fmt: skip
 
@@ -404,7 +404,7 @@ def test_a_chunk_repeating_a_placed_one_is_noted_not_shown_again() -> None:
         "b:2": _chunk("b", 2),
         "c:1": _chunk("c", 1),
     }
-    places = _places(_ranked(["a:1", "b:7", "b:2", "c:1"]), chunks, k=2, max_chunks=2)
+    places = take_places(_ranked(["a:1", "b:7", "b:2", "c:1"]), chunks, k=2, max_chunks=2)
     assert _laid_out(places) == [("a:1", [], ["b:7"]), ("b:2", [], [])]
 
 
