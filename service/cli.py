@@ -100,7 +100,10 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         print(f"[{rank}] {chunk.meta.title} ({chunk.meta.body}, {chunk.meta.date}) {where}")
         if chunk.section:
             print(f"    § {chunk.section}")
-        print("    " + hit.text.replace("\n\n", "\n    ") + "\n")
+        print("    " + hit.text.replace("\n\n", "\n    "))
+        for repeat in hit.repeats:
+            print(f"    (also printed in {repeat.meta.title}, p. {repeat.page})")
+        print()
     return 0
 
 

@@ -82,6 +82,18 @@ def test_search_prints_ranked_passages(
     assert "Tom Hayes" in printed
 
 
+def test_search_says_where_else_a_passage_is_printed(
+    capsys: pytest.CaptureFixture[str], data_dir: list[str]
+) -> None:
+    question = "What did the public engagement and consultation team confirm?"
+    printed = _run(capsys, [*data_dir, "search", "-k", "3", question])
+    results = json.loads(_run(capsys, [*data_dir, "search", "-k", "3", "--json", question]))
+    repeats = [repeat for result in results for repeat in result["repeats"]]
+    assert repeats
+    for repeat in repeats:
+        assert f"(also printed in {repeat['document']['title']}, p. {repeat['page']})" in printed
+
+
 def test_documents_lists_the_five_papers(
     capsys: pytest.CaptureFixture[str], data_dir: list[str]
 ) -> None:
