@@ -111,7 +111,8 @@ class KeywordIndex:
         return {self.chunk_ids[i]: float(values[i]) for i in hits}
 
     def holding(self, stem: str) -> np.ndarray:
-        """Per chunk, in `chunk_ids` order: whether its text has the (stemmed) word."""
+        """Per chunk, in `chunk_ids` order: whether the (stemmed) word is in what the index
+        read of it (title, section path and text)."""
         if self._model is None or stem not in self._vocab:
             return np.zeros(len(self.chunk_ids), dtype=bool)
         return np.asarray(self._model.get_scores([stem]) > 0)  # type: ignore[attr-defined]

@@ -66,6 +66,11 @@ def key_concepts(
     taken: set[str] = set()
 
     def take(forms: tuple[frozenset[str], ...]) -> None:
+        # an acronym made of stopwords ("WHO", "IT") has no stems: a form without any would
+        # be held by every passage
+        forms = tuple(form for form in forms if form)
+        if not forms:
+            return
         stems = frozenset().union(*forms)
         taken.update(stems)
         frequencies = [document_frequency(stem) for stem in stems]

@@ -49,10 +49,11 @@ class Hit:
         return "\n\n".join(chunk.text for chunk in self.chunks)
 
     def parts(self) -> list[Hit]:
-        """The passage as one hit per chunk, in reading order, for what cites chunk by chunk."""
+        """The passage as one hit per chunk, for what cites chunk by chunk: the chunk that
+        ranked first, then the joined ones in the order they ranked."""
         if not self.joined:
             return [self]
-        return [Hit(chunk, self.score, self.dense, self.keyword) for chunk in self.chunks]
+        return [self, *(Hit(chunk, self.score) for chunk in self.joined)]
 
 
 def chunk_hits(hits: list[Hit]) -> list[Hit]:
@@ -69,7 +70,8 @@ class Retriever:
         query = query.strip()
         if not query:
             return []
-        # enough for k places when chunks join others or repeat them
+        # room for k places when chunks join others or repeat them; k counts places, so a
+        # filter admitting few passages may give fewer
         candidates = max(self.settings.candidates, k * (self.settings.passage_max_chunks + 1))
         expanded = self.expand(query)
         vector = self.index.embeddings.embed_query(expanded)

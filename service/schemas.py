@@ -169,7 +169,7 @@ class SearchResult(BaseModel):
         return cls(
             chunk_id=hit.chunk.chunk_id, chunk_ids=[chunk.chunk_id for chunk in chunks],
             text=hit.text, score=round(hit.score, 6), page=first.page, page_end=last.page_end,
-            section=first.section, paragraph=first.paragraph, kind=hit.chunk.kind,
+            section=first.section, paragraph=first.paragraph, kind=first.kind,
             url=file_url(first.doc_id, first.page), document=DocumentOut.of(first.meta),
             neighbours=around, repeats=[RepeatOut.of(chunk) for chunk in hit.repeats],
         )  # fmt: skip

@@ -70,6 +70,7 @@ class Settings(IngestSettings):
     passage_max_chunks: int = Field(
         2,
         ge=1,
+        le=4,
         description="Adjacent chunks that both rank above the k-th place are one passage, up to"
         " this many chunks; 1 keeps every chunk a passage of its own.",
     )
@@ -82,7 +83,12 @@ class Settings(IngestSettings):
     answerer: Literal["extractive", "llm"] = Field(
         "extractive", description="'extractive' needs no LLM; 'llm' uses the chat model below."
     )
-    answer_passages: int = Field(6, ge=1, le=20, description="Passages an answer draws on.")
+    answer_passages: int = Field(
+        6,
+        ge=1,
+        le=20,
+        description="Places (passages, each up to `passage_max_chunks` chunks) an answer draws on.",
+    )
     answer_sentences: int = Field(
         4, ge=1, le=12, description="Most sentences in an extractive answer."
     )

@@ -85,7 +85,7 @@ def test_search_prints_ranked_passages(
 def test_search_says_where_else_a_passage_is_printed(
     capsys: pytest.CaptureFixture[str], data_dir: list[str]
 ) -> None:
-    question = "What did the public engagement and consultation team confirm?"
+    question = "What is the Prevention of Homelessness Director's Group?"
     printed = _run(capsys, [*data_dir, "search", "-k", "3", question])
     results = json.loads(_run(capsys, [*data_dir, "search", "-k", "3", "--json", question]))
     repeats = [repeat for result in results for repeat in result["repeats"]]

@@ -20,7 +20,7 @@ from service.answers.evidence import states_figure
 from service.app import create_app
 from service.container import Services
 from service.dates_named import MONTH_MATCH, YEAR_MATCH, dates_named
-from service.key_terms import Concept, coverage, key_concepts
+from service.key_terms import Concept, coverage, key_concepts, share_held
 from service.places import Place, take_places
 from service.retrieval import Hit, Retriever
 from service.settings import Settings
@@ -305,6 +305,20 @@ def test_an_acronym_and_its_long_form_are_one_key_concept() -> None:
     assert weights["youth"] > weights["grant"]  # rarer terms say more
 
 
+def test_an_acronym_of_stopwords_is_held_only_in_its_long_form() -> None:
+    tokenizer = Tokenizer()
+    concepts = key_concepts(
+        "What did the WHO say about obesity?",
+        Glossary({"WHO": "World Health Organization"}),
+        tokenizer,
+        document_frequency=lambda stem: 10,
+        documents=100,
+    )
+    assert all(form for concept in concepts for form in concept.forms)
+    assert share_held(concepts, set(tokenizer("the weather was nice"))) == 0.0
+    assert share_held(concepts, set(tokenizer("World Health Organization on obesity"))) == 1.0
+
+
 def test_a_word_no_paper_uses_is_not_a_key_concept() -> None:
     concepts = key_concepts(
         "How many teenagers joined youth clubs?",
@@ -406,6 +420,10 @@ def test_a_chunk_repeating_a_placed_one_is_noted_not_shown_again() -> None:
     }
     places = take_places(_ranked(["a:1", "b:7", "b:2", "c:1"]), chunks, k=2, max_chunks=2)
     assert _laid_out(places) == [("a:1", [], ["b:7"]), ("b:2", [], [])]
+    # a chunk quoting the placed text but saying much more of its own is a place of its own
+    chunks["b:7"] = _chunk("b", 7, f"{report} " + " ".join(f"new{n} words{n}" for n in range(20)))
+    places = take_places(_ranked(["a:1", "b:7", "b:2", "c:1"]), chunks, k=2, max_chunks=2)
+    assert _laid_out(places) == [("a:1", [], []), ("b:7", [], [])]
 
 
 def test_search_joins_adjacent_chunks_into_one_citable_passage(
