@@ -7,6 +7,7 @@ Questions here are written for these tests, not taken from the evaluation set.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import pytest
@@ -426,12 +427,18 @@ def test_a_chunk_repeating_a_placed_one_is_noted_not_shown_again() -> None:
     assert _laid_out(places) == [("a:1", [], []), ("b:7", [], [])]
 
 
+def _search(settings: Settings, services: Services, query: str) -> list[dict[str, Any]]:
+    """`POST /search` for ten places."""
+    with TestClient(create_app(settings, services=services)) as client:
+        response = client.post("/search", json={"query": query, "k": 10})
+    results: list[dict[str, Any]] = response.json()["results"]
+    return results
+
+
 def test_search_joins_adjacent_chunks_into_one_citable_passage(
     corpus_settings: Settings, corpus_services: Services
 ) -> None:
-    body = {"query": "How is hate crime reporting encouraged?", "k": 10}
-    with TestClient(create_app(corpus_settings, services=corpus_services)) as client:
-        results = client.post("/search", json=body).json()["results"]
+    results = _search(corpus_settings, corpus_services, "How is hate crime reporting encouraged?")
     manifest = corpus_services.index.manifest
     joined = [r for r in results if len(r["chunk_ids"]) > 1]
     assert joined
@@ -452,9 +459,8 @@ def test_search_joins_adjacent_chunks_into_one_citable_passage(
 def test_search_shows_text_printed_twice_once_and_says_where_else(
     corpus_settings: Settings, corpus_services: Services
 ) -> None:
-    body = {"query": "What did the public engagement and consultation team confirm?", "k": 10}
-    with TestClient(create_app(corpus_settings, services=corpus_services)) as client:
-        results = client.post("/search", json=body).json()["results"]
+    question = "What did the public engagement and consultation team confirm?"
+    results = _search(corpus_settings, corpus_services, question)
     repeated = [r for r in results if r["repeats"]]
     assert repeated
     manifest = corpus_services.index.manifest
