@@ -23,12 +23,11 @@ def search(request: SearchRequest, services: ServicesDep) -> SearchResponse:
     shown = {chunk.chunk_id for hit in hits for chunk in hit.chunks}
 
     def around(hit: Hit) -> list[Chunk] | None:
-        """The run's neighbours, less those shown as results of their own."""
+        """The run's neighbours, less any chunk shown in a result (its own or another)."""
         if not n:
             return None
         chunks = hit.chunks
         near = manifest.neighbours(chunks[0], n, 0) + manifest.neighbours(chunks[-1], 0, n)
-        own = {chunk.chunk_id for chunk in chunks}
-        return [chunk for chunk in near if chunk.chunk_id in own or chunk.chunk_id not in shown]
+        return [chunk for chunk in near if chunk.chunk_id not in shown]
 
     return SearchResponse(results=[SearchResult.of(hit, around(hit)) for hit in hits])
