@@ -22,6 +22,10 @@ MIN_BODY_TOKENS = 96
 FRAGMENT_TOKENS = 24
 # A numbered paragraph starts a fresh chunk unless what precedes it is only a short lead-in.
 LEAD_IN_TOKENS = 40
+# A paragraph this short, left last in a chunk that ran out of room, is a lead-in or an
+# unmarked heading of what follows ("Protect vulnerable people through reducing the risk of
+# abuse."), so it moves to the next chunk, as typesetters keep a heading with its text.
+KEEP_WITH_NEXT_TOKENS = 20
 
 TokenCounter = Callable[[str], int]
 
@@ -56,8 +60,11 @@ def chunk_blocks(
         budget = _body_budget(piece.block, meta, count_tokens, max_tokens)
         current = groups[-1] if groups else None
         if current is None or _starts_new_chunk(current, piece, used, budget):
-            groups.append([piece])
-            used = piece.tokens
+            lead_in = _lead_in_to_carry(current, piece, used, budget)
+            if current is not None and lead_in is not None:
+                current.pop()
+            groups.append([lead_in, piece] if lead_in is not None else [piece])
+            used = piece.tokens + (lead_in.tokens if lead_in is not None else 0)
         else:
             current.append(piece)
             used += piece.tokens
@@ -113,6 +120,25 @@ def _starts_new_chunk(current: list[_Piece], piece: _Piece, used: int, budget: i
     numbered = block.kind is BlockKind.NUMBERED and not (block.paragraph or "").startswith("(")
     lettered = (block.paragraph or "")[:1] == "(" or (block.paragraph or "").endswith(")")
     return numbered and not lettered and used > LEAD_IN_TOKENS
+
+
+def _lead_in_to_carry(
+    current: list[_Piece] | None, piece: _Piece, used: int, budget: int
+) -> _Piece | None:
+    """The short paragraph ending `current`, when the chunk broke for room alone (not at a
+    section, heading or numbered paragraph) and it fits with `piece`."""
+    if current is None or len(current) < 2 or used + piece.tokens <= budget:
+        return None
+    last = current[-1]
+    if last.block is piece.block or last.block is current[-2].block:
+        return None  # a sentence run of a long block, not a paragraph of its own
+    if last.tokens > KEEP_WITH_NEXT_TOKENS or last.block.section != piece.block.section:
+        return None
+    if piece.block.kind in (BlockKind.HEADING, BlockKind.AGENDA_ITEM):
+        return None
+    if last.tokens + piece.tokens > budget:
+        return None
+    return last
 
 
 def _body_budget(block: Block, meta: DocumentMeta, count: TokenCounter, max_tokens: int) -> int:

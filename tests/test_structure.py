@@ -13,6 +13,8 @@ import pytest
 from conftest import AGENDA_PACK, CORPUS, KEY_POINTS, MakeServices
 from fpdf import FPDF
 
+from ingest.chunking import chunk_blocks
+from ingest.embeddings import BundledEmbeddings
 from ingest.loaders import load_file
 from ingest.metadata import describe, document_id, read_sidecar
 from ingest.models import Block, BlockKind, DocumentMeta, Line, LoadedFile, Page
@@ -389,3 +391,28 @@ def test_a_report_inside_a_pack_heads_the_sections_of_that_report(pack: Pack) ->
     )
     assert strategy.section[0] == "Safer Accommodation Strategy"
     assert "Safer Oxfordshire Partnership" not in strategy.section
+
+
+# --- chunks --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "lead_in",
+    [
+        "Protect vulnerable people through reducing the risk of abuse.",
+        "Reduce the harm caused by alcohol and drugs misuse.",
+    ],
+)
+def test_a_short_lead_in_opens_the_chunk_it_introduces(
+    pack: Pack, embeddings: BundledEmbeddings, lead_in: str
+) -> None:
+    # These priority headings end in a full stop, so they read as one-line paragraphs; each
+    # falls last in a chunk that has run out of room, and belongs with the text after it.
+    loaded, blocks = pack
+    meta = describe(AGENDA_PACK, blocks, loaded.pdf_title, {})
+    max_tokens = Settings().chunk_max_tokens
+    chunks = chunk_blocks(blocks, meta, loaded.sha256, embeddings.count_tokens, max_tokens)
+    holding = [chunk for chunk in chunks if lead_in in chunk.text]
+    assert len(holding) == 1
+    assert holding[0].text.startswith(lead_in)
+    assert len(holding[0].text) > 2 * len(lead_in)  # and the text it introduces follows
