@@ -6,11 +6,14 @@ Three systems over the same PDFs, in one process, sharing one loaded embedding m
 - LangChain's stock recipe: `PyPDFLoader` per PDF, `RecursiveCharacterTextSplitter(1000, 200)`,
   `langchain_chroma.Chroma` embedded in a temp dir, similarity search top k;
 - plain BM25 (bm25s, English stop words and Snowball stemmer) over the stock recipe's chunks;
-- boardpapers: `build_services` + `ingest_paths` + `retriever.search`, and `/search` over HTTP.
+- boardpapers: `build_services` + `ingest_paths` + `retriever.search`, and `/search` over HTTP;
+- with `--reranker KIND --reranker-model DIR`, boardpapers again on the same index with that
+  second stage, to weigh its gain against its cost per query.
 
 Scored by `service.evaluation` (the shared rule). Prints figures, never passes or fails.
 
     python -m bench.quality [--questions FILE] [--k 5 10] [--data-dir DIR] [--json]
+        [--reranker {cross-encoder,bi-encoder} --reranker-model DIR]
 """
 
 from __future__ import annotations
@@ -152,6 +155,22 @@ def boardpapers(
     return System("boardpapers", retrieve, chunks, seconds, dir_size_mb(folder)), services
 
 
+def boardpapers_reranked(services: Any, kind: str, model: Path) -> System:
+    """The same index and settings, with a reranker as second stage."""
+    from service.container import build_services
+
+    settings = services.settings.model_copy(update={"reranker": kind, "reranker_model": model})
+    reranked = build_services(settings, embeddings=services.index.embeddings)
+
+    def retrieve(question: str, k: int) -> list[Passage]:
+        hits = reranked.retriever.search(question, k=k)
+        return [Passage(Path(h.chunk.meta.source).stem, h.text) for h in hits]
+
+    name = f"boardpapers + {kind} reranker ({model.name}, top {settings.rerank_depth})"
+    size = round(dir_size_mb(settings.data_dir) + dir_size_mb(model), 2)
+    return System(name, retrieve, reranked.index.chunk_count(), None, size)
+
+
 def score(
     system: System,
     questions: list[dict[str, Any]],
@@ -251,7 +270,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5, help="timed passes per question")
     parser.add_argument("--torch-threads", type=int, help="torch intra-op threads to use")
     parser.add_argument("--json", action="store_true", help="print JSON instead of markdown")
+    parser.add_argument(
+        "--reranker", choices=["cross-encoder", "bi-encoder"], help="also measure this reranker"
+    )
+    parser.add_argument("--reranker-model", type=Path, help="the reranker's local model folder")
     args = parser.parse_args(argv)
+    if (args.reranker is None) != (args.reranker_model is None):
+        parser.error("--reranker and --reranker-model go together")
     set_torch_threads(args.torch_threads)
 
     from ingest.embeddings import BundledEmbeddings
@@ -274,6 +299,10 @@ def main(argv: list[str] | None = None) -> int:
         for system in (stock, bm25):
             measure(system, questions, args.k, args.repeats)
         measure(ours, questions, args.k, args.repeats, lambda q: services.ask(q).answered)
+        if args.reranker is not None:
+            reranked = boardpapers_reranked(services, args.reranker, args.reranker_model)
+            systems.append(reranked)
+            measure(reranked, questions, args.k, args.repeats)
         log("boardpapers: timing HTTP /search over uvicorn…")
         with serving(create_app(services.settings, services=services)) as url:
             search, close = http_search(url, k)

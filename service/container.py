@@ -17,6 +17,7 @@ from ingest.index import PaperIndex, SearchFilters
 
 from .answers import Answerer, AnswerResult
 from .answers.extractive import ExtractiveAnswerer
+from .reranking import make_reranker
 from .retrieval import Retriever
 from .settings import Settings
 
@@ -43,7 +44,7 @@ def build_services(
 ) -> Services:
     embeddings = embeddings or BundledEmbeddings(batch_size=settings.embedding_batch_size)
     index = PaperIndex(settings, embeddings, chroma_client)
-    retriever = Retriever(index, settings)
+    retriever = Retriever(index, settings, make_reranker(settings))
     answerer: Answerer
     if llm is not None or settings.answerer == "llm":
         from .answers.llm import LLMAnswerer, make_chat_model

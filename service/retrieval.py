@@ -19,6 +19,7 @@ from ingest.models import Chunk
 from .dates_named import dates_named
 from .key_terms import coverage, key_concepts_in
 from .places import take_places
+from .reranking import Reranker
 from .settings import Settings
 
 # "Which documents …", "across the papers": the answer is a spread of places, not the five
@@ -62,9 +63,12 @@ def chunk_hits(hits: list[Hit]) -> list[Hit]:
 
 
 class Retriever:
-    def __init__(self, index: PaperIndex, settings: Settings) -> None:
+    def __init__(
+        self, index: PaperIndex, settings: Settings, reranker: Reranker | None = None
+    ) -> None:
         self.index = index
         self.settings = settings
+        self.reranker = reranker
 
     def search(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[Hit]:
         query = query.strip()
@@ -83,6 +87,8 @@ class Retriever:
         self._weigh_by_key_terms_held(query, fused)
         ranked = sorted(fused.items(), key=lambda item: item[1], reverse=True)
         ranked = [(chunk_id, score) for chunk_id, score in ranked if chunk_id in chunks]
+        if self.reranker is not None:
+            ranked = self._rerank(expanded, ranked, chunks, self.reranker)
         if _ASKS_ACROSS_PAPERS.search(query) and self.settings.across_papers_discount < 1:
             # as deep as joining adjacent chunks into passages may reach for k places
             depth = k * self.settings.passage_max_chunks
@@ -153,6 +159,31 @@ class Retriever:
             position = keyword_index.position(chunk_id)
             if position is not None:
                 fused[chunk_id] *= 1 - weight + weight * float(held[position])
+
+    def _rerank(
+        self,
+        query: str,
+        ranked: list[tuple[str, float]],
+        chunks: dict[str, Chunk],
+        reranker: Reranker,
+    ) -> list[tuple[str, float]]:
+        """Reorder the best `rerank_depth` chunks by reciprocal rank over the fused order and
+        the reranker's. They keep the head's scores, handed out in the new order, so every
+        chunk below the head still ranks below it."""
+        head, tail = ranked[: self.settings.rerank_depth], ranked[self.settings.rerank_depth :]
+        if len(head) < 2:
+            return ranked
+        scores = reranker.scores(query, [chunks[chunk_id].context_text() for chunk_id, _ in head])
+        by_reranker = sorted(range(len(head)), key=lambda i: scores[i], reverse=True)
+        reranker_rank = {i: rank for rank, i in enumerate(by_reranker, start=1)}
+        weight, constant = self.settings.rerank_weight, self.settings.fusion_k
+
+        def combined(i: int) -> float:
+            return (1 - weight) / (constant + i + 1) + weight / (constant + reranker_rank[i])
+
+        order = sorted(range(len(head)), key=combined, reverse=True)
+        head_scores = [score for _, score in head]
+        return [(head[i][0], head_scores[place]) for place, i in enumerate(order)] + tail
 
     def _fuse(
         self, dense: list[tuple[str, float]], keyword: list[tuple[str, float]]

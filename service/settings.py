@@ -79,6 +79,25 @@ class Settings(IngestSettings):
         True, description="Expand queries with the acronyms the papers define, both ways."
     )
 
+    reranker: Literal["none", "cross-encoder", "bi-encoder"] = Field(
+        "none",
+        description="Second stage that re-scores the best fused chunks: a cross-encoder, or a"
+        " second embedding model (e.g. all-mpnet-base-v2). 'none' by the dev-half figures.",
+    )
+    reranker_model: Path | None = Field(
+        None, description="Local folder of the reranker's model; nothing is downloaded."
+    )
+    rerank_depth: int = Field(
+        20, ge=2, le=100, description="How many of the best fused chunks the reranker re-scores."
+    )
+    rerank_weight: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Weight of the reranker's order against the fused order, combined by"
+        " reciprocal rank; 1 takes the reranker's order alone.",
+    )
+
     # answering
     answerer: Literal["extractive", "llm"] = Field(
         "extractive", description="'extractive' needs no LLM; 'llm' uses the chat model below."
