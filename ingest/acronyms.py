@@ -99,7 +99,7 @@ class Glossary:
                 extra.append(long_form)
         lowered = query.lower()
         for long_form, acronym in self._long_forms.items():
-            if long_form in lowered and acronym not in extra:
+            if _uses_long_form(lowered, long_form) and acronym not in extra:
                 extra.append(acronym)
         return extra
 
@@ -109,7 +109,7 @@ class Glossary:
         return [
             (acronym, long_form)
             for acronym, long_form in self.pairs.items()
-            if _uses_acronym(query, acronym) or long_form.lower() in lowered
+            if _uses_acronym(query, acronym) or _uses_long_form(lowered, long_form.lower())
         ]
 
     def save(self, path: Path) -> None:
@@ -127,3 +127,8 @@ class Glossary:
 
 def _uses_acronym(text: str, acronym: str) -> bool:
     return re.search(rf"\b{re.escape(acronym)}s?\b", text) is not None
+
+
+def _uses_long_form(lowered: str, long_form: str) -> bool:
+    # whole words only: "Care Act" is not in "care actions"
+    return re.search(rf"\b{re.escape(long_form)}s?\b", lowered) is not None

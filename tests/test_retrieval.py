@@ -306,6 +306,20 @@ def test_an_acronym_and_its_long_form_are_one_key_concept() -> None:
     assert weights["youth"] > weights["grant"]  # rarer terms say more
 
 
+@pytest.mark.parametrize(
+    ("query", "used"),
+    [
+        ("What does the Care Act say about carers?", ["CA"]),
+        ("Which care actions were agreed?", []),  # a long form is matched as whole words
+        ("Duties under the Care Acts", ["CA"]),
+    ],
+)
+def test_a_long_form_is_used_only_as_whole_words(query: str, used: list[str]) -> None:
+    glossary = Glossary({"CA": "Care Act"})
+    assert glossary.expansions(query) == used
+    assert [acronym for acronym, _ in glossary.pairs_used(query)] == used
+
+
 def test_an_acronym_of_stopwords_is_held_only_in_its_long_form() -> None:
     tokenizer = Tokenizer()
     concepts = key_concepts(
