@@ -33,7 +33,9 @@ QUESTION_WORDS = frozenset(
 # A term: a word, or words joined by hyphens ("self-harm", "re-offending").
 _TERM = r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*"
 _COMPOUND = re.compile(r"\b[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+\b")
-_ALTERNATIVES = re.compile(rf"\b(?P<first>{_TERM}) or (?P<second>{_TERM})\b")
+# "suicide or self-harm", "drugs, alcohol or gambling", "fraud or theft or burglary"
+_ALTERNATIVES = re.compile(rf"\b{_TERM}(?:, {_TERM})*,? or {_TERM}(?: or {_TERM})*\b")
+_ALTERNATIVE = re.compile(_TERM)
 
 
 @cache
@@ -60,8 +62,8 @@ def key_concepts(
     documents: int,
 ) -> list[Concept]:
     """The question's key terms as concepts: each acronym or defined long form it uses (both
-    forms together), each "A or B" (either), each hyphenated term (all its words), then each
-    remaining key stem the papers use, on its own."""
+    forms together), each "A or B" or "A, B or C" (any one), each hyphenated term (all its
+    words), then each remaining key stem the papers use, on its own."""
     concepts: list[Concept] = []
     taken: set[str] = set()
 
@@ -82,14 +84,12 @@ def key_concepts(
         if (pair[0] | pair[1]) - taken:
             take(pair)
     for match in _ALTERNATIVES.finditer(question):
-        # "suicide or self-harm": a passage that names either answers
-        either = tuple(
-            frozenset(tokenizer(side)) - question_stems()
-            for side in (match.group("first"), match.group("second"))
-        )
-        stems = either[0] | either[1]
-        if all(either) and not stems & taken and any(map(document_frequency, stems)):
-            take(either)
+        # "suicide or self-harm": a passage that names any one answers
+        sides = [side for side in _ALTERNATIVE.findall(match.group(0)) if side != "or"]
+        anyof = tuple(frozenset(tokenizer(side)) - question_stems() for side in sides)
+        stems = frozenset().union(*anyof)
+        if all(anyof) and not stems & taken and any(map(document_frequency, stems)):
+            take(anyof)
     for match in _COMPOUND.finditer(question):
         stems = frozenset(tokenizer(match.group(0))) - question_stems()
         if len(stems) > 1 and not stems & taken and all(map(document_frequency, stems)):

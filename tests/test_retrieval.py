@@ -501,3 +501,19 @@ def test_alternatives_and_hyphenated_terms_are_one_concept_each() -> None:
     forms = sorted(sorted(sorted(form) for form in concept.forms) for concept in concepts)
     # either alternative holds "suicide or self-harm"; "self-harm" needs both its words
     assert forms == [[["adult"]], [["harm", "self"], ["suicid"]], [["offend", "re"]]]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Where do the papers discuss drugs, alcohol or gambling?",
+        "Where do the papers discuss drugs or alcohol or gambling?",
+    ],
+)
+def test_a_list_of_alternatives_is_one_concept(question: str) -> None:
+    concepts = key_concepts(
+        question, Glossary({}), Tokenizer(), document_frequency=lambda stem: 10, documents=100
+    )
+    assert [sorted(sorted(form) for form in concept.forms) for concept in concepts] == [
+        [["alcohol"], ["drug"], ["gambl"]]
+    ]
