@@ -14,7 +14,7 @@ import os
 from collections import OrderedDict
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
@@ -41,8 +41,11 @@ def _model_folder(path: Path | None) -> str:
     return str(path)
 
 
-class CrossEncoderReranker:
-    """Scores each (question, passage) pair in one pass of a cross-encoder."""
+class _LocalModel:
+    """A sentence-transformers model of the class named `loader`, from a local folder, loaded
+    at first use."""
+
+    loader: ClassVar[str]
 
     def __init__(self, model_path: Path | None, batch_size: int = 16) -> None:
         self.model_path = _model_folder(model_path)
@@ -50,9 +53,16 @@ class CrossEncoderReranker:
 
     @cached_property
     def model(self) -> Any:
-        from sentence_transformers import CrossEncoder
+        import sentence_transformers
 
-        return CrossEncoder(self.model_path, device="cpu", local_files_only=True)
+        model_class = getattr(sentence_transformers, self.loader)
+        return model_class(self.model_path, device="cpu", local_files_only=True)
+
+
+class CrossEncoderReranker(_LocalModel):
+    """Scores each (question, passage) pair in one pass of a cross-encoder."""
+
+    loader = "CrossEncoder"
 
     def scores(self, question: str, passages: list[str]) -> list[float]:
         if not passages:
@@ -62,24 +72,19 @@ class CrossEncoderReranker:
         return [float(score) for score in predicted]
 
 
-class BiEncoderReranker:
+class BiEncoderReranker(_LocalModel):
     """Cosine similarity of question and passage under a second embedding model. A
     passage's vector does not depend on the question, so the most recently used ones are
     kept: the same passages come back for related questions."""
 
+    loader = "SentenceTransformer"
+
     def __init__(
         self, model_path: Path | None, batch_size: int = 16, cached_passages: int = 20_000
     ) -> None:
-        self.model_path = _model_folder(model_path)
-        self.batch_size = batch_size
+        super().__init__(model_path, batch_size)
         self.cached_passages = cached_passages
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-
-    @cached_property
-    def model(self) -> Any:
-        from sentence_transformers import SentenceTransformer
-
-        return SentenceTransformer(self.model_path, device="cpu", local_files_only=True)
 
     def scores(self, question: str, passages: list[str]) -> list[float]:
         if not passages:
