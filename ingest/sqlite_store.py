@@ -26,6 +26,8 @@ class SQLiteStore:
         if connection is None:
             connection = sqlite3.connect(self.path, timeout=30)
             connection.row_factory = sqlite3.Row
+            # off by default in SQLite, per connection; ON DELETE CASCADE needs it
+            connection.execute("PRAGMA foreign_keys = ON")
             self._local.connection = connection
         with connection:
             yield connection

@@ -1,22 +1,21 @@
 """Conversations: the turns of a chat, kept server-side in SQLite so a follow-up can be read
 against what came before.
 
-One file, `settings.data_dir / "conversations.sqlite3"`, two tables. Each operation opens its
-own connection: requests run on a thread pool, and SQLite connections may not cross threads.
+One file, `settings.data_dir / "conversations.sqlite3"`, two tables, through `SQLiteStore`
+(one connection per thread: requests run on a thread pool).
 """
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+
+from ingest.sqlite_store import SQLiteStore
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -48,26 +47,13 @@ class UnknownConversation(LookupError):
     pass
 
 
-class ConversationStore:
+class ConversationStore(SQLiteStore):
     def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as connection:
-            connection.executescript(_SCHEMA)
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(self.path, timeout=10)
-        try:
-            connection.execute("PRAGMA foreign_keys = ON")
-            with connection:  # commit on success, roll back on error
-                yield connection
-        finally:
-            connection.close()
+        super().__init__(path, _SCHEMA)
 
     def start(self) -> str:
         conversation_id = uuid.uuid4().hex
-        with self._connect() as connection:
+        with self.connection() as connection:
             connection.execute(
                 "INSERT INTO conversations (id, created_at) VALUES (?, ?)",
                 (conversation_id, _now()),
@@ -75,23 +61,23 @@ class ConversationStore:
         return conversation_id
 
     def exists(self, conversation_id: str) -> bool:
-        with self._connect() as connection:
+        with self.connection() as connection:
             row = connection.execute(
                 "SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)
             ).fetchone()
         return row is not None
 
     def turns(self, conversation_id: str) -> list[Turn]:
-        with self._connect() as connection:
+        with self.connection() as connection:
             rows = connection.execute(
                 "SELECT question, standalone_question, answer, answered FROM turns "
                 "WHERE conversation_id = ? ORDER BY n",
                 (conversation_id,),
             ).fetchall()
-        return [Turn(q, s, a, bool(ok)) for q, s, a, ok in rows]
+        return [Turn(q, s, a, bool(ok)) for q, s, a, ok in map(tuple, rows)]
 
     def add_turn(self, conversation_id: str, turn: Turn) -> None:
-        with self._connect() as connection:
+        with self.connection() as connection:
             if (
                 connection.execute(
                     "SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)
@@ -108,7 +94,7 @@ class ConversationStore:
             )  # fmt: skip
 
     def delete(self, conversation_id: str) -> None:
-        with self._connect() as connection:
+        with self.connection() as connection:
             connection.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
 
     def open(self, conversation_id: str | None) -> tuple[str, list[Turn]]:

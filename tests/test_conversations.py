@@ -32,6 +32,7 @@ def test_turns_persist_in_order_across_store_instances(tmp_path: Path) -> None:
     assert reopened.open(other) == (other, [Turn("x", "x", "y", False)])
     reopened.delete(first)
     assert not reopened.exists(first)
+    assert reopened.turns(first) == []  # its turns go with it
     with pytest.raises(UnknownConversation):
         reopened.add_turn(first, Turn("q", "q", "a", True))
     with pytest.raises(UnknownConversation):
