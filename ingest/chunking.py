@@ -55,6 +55,7 @@ def chunk_blocks(
     full_text = document_text(blocks)
     pieces = _pieces(blocks, meta, count_tokens, max_tokens)
     groups: list[list[_Piece]] = []
+    lead_ins: set[int] = set()  # ids of pieces carried to open the next chunk
     used = 0
     for piece in pieces:
         budget = _body_budget(piece.block, meta, count_tokens, max_tokens)
@@ -63,6 +64,7 @@ def chunk_blocks(
             lead_in = _lead_in_to_carry(current, piece, used, budget)
             if current is not None and lead_in is not None:
                 current.pop()
+                lead_ins.add(id(lead_in))
             groups.append([lead_in, piece] if lead_in is not None else [piece])
             used = piece.tokens + (lead_in.tokens if lead_in is not None else 0)
         else:
@@ -72,8 +74,13 @@ def chunk_blocks(
     for ordinal, group in enumerate(groups):
         first, last = group[0], group[-1]
         paragraph = next((p.block.paragraph for p in group if p.block.paragraph), None)
+        # a heading or a carried lead-in introduces the chunk; what follows says its kind
         kind = next(
-            (p.block.kind.value for p in group if p.block.kind is not BlockKind.HEADING),
+            (
+                p.block.kind.value
+                for p in group
+                if p.block.kind is not BlockKind.HEADING and id(p) not in lead_ins
+            ),
             first.block.kind.value,
         )
         chunks.append(
@@ -125,14 +132,24 @@ def _starts_new_chunk(current: list[_Piece], piece: _Piece, used: int, budget: i
 def _lead_in_to_carry(
     current: list[_Piece] | None, piece: _Piece, used: int, budget: int
 ) -> _Piece | None:
-    """The short paragraph ending `current`, when the chunk broke for room alone (not at a
-    section, heading or numbered paragraph) and it fits with `piece`."""
+    """The short plain paragraph ending `current`, when the chunk broke for room alone (not
+    at a section or heading), it fits with `piece`, and what stays behind is more than a
+    heading or a fragment."""
     if current is None or len(current) < 2 or used + piece.tokens <= budget:
         return None
     last = current[-1]
     if last.block is piece.block or last.block is current[-2].block:
         return None  # a sentence run of a long block, not a paragraph of its own
+    if last.block.kind is not BlockKind.PARAGRAPH or last.block.paragraph:
+        return None  # a numbered paragraph or list item is content, not a lead-in
+    if len(re.findall(r"[A-Za-z]{2,}", last.block.text)) < 2:
+        return None  # a stray mark ("•") or a lone word
     if last.tokens > KEEP_WITH_NEXT_TOKENS or last.block.section != piece.block.section:
+        return None
+    staying = current[:-1]
+    if all(p.block.kind is BlockKind.HEADING for p in staying):
+        return None
+    if used - last.tokens < FRAGMENT_TOKENS:
         return None
     if piece.block.kind in (BlockKind.HEADING, BlockKind.AGENDA_ITEM):
         return None

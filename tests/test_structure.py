@@ -17,7 +17,7 @@ from ingest.chunking import chunk_blocks
 from ingest.embeddings import BundledEmbeddings
 from ingest.loaders import load_file
 from ingest.metadata import describe, document_id, read_sidecar
-from ingest.models import Block, BlockKind, DocumentMeta, Line, LoadedFile, Page
+from ingest.models import Block, BlockKind, Chunk, DocumentMeta, Line, LoadedFile, Page
 from ingest.pipeline import ingest_paths
 from ingest.structure import blocks_from_pages, join_lines
 from service.settings import Settings
@@ -416,3 +416,76 @@ def test_a_short_lead_in_opens_the_chunk_it_introduces(
     assert len(holding) == 1
     assert holding[0].text.startswith(lead_in)
     assert len(holding[0].text) > 2 * len(lead_in)  # and the text it introduces follows
+
+
+_TITLE = "A report"
+_SECTION = ("Our priorities",)
+_INTRO = "The partnership met its partners and agreed the plan for the year. " * 2
+
+
+def _chunks_of(blocks: list[Block], embeddings: BundledEmbeddings) -> list[Chunk]:
+    meta = DocumentMeta("doc", "doc.pdf", _TITLE, "A board", None, "report")
+    max_tokens = Settings().chunk_max_tokens
+    return chunk_blocks(blocks, meta, "0" * 64, embeddings.count_tokens, max_tokens)
+
+
+def _text_of(tokens: int, embeddings: BundledEmbeddings, opening: str = "") -> str:
+    """A paragraph the model reads as exactly `tokens` word-pieces."""
+    text = (opening + "plan " * (tokens - embeddings.count_tokens(opening))).strip()
+    assert embeddings.count_tokens(text) == tokens  # "plan" is one word-piece
+    return text
+
+
+def _budget(section: tuple[str, ...], embeddings: BundledEmbeddings) -> int:
+    header = f"{_TITLE} — {' > '.join(section)}"
+    return Settings().chunk_max_tokens - embeddings.count_tokens(header)
+
+
+def test_a_carried_lead_in_leaves_the_kind_and_number_to_what_it_introduces(
+    embeddings: BundledEmbeddings,
+) -> None:
+    blocks = [
+        Block(_text_of(200, embeddings), BlockKind.PARAGRAPH, 1, 1, _SECTION),
+        Block("Reduce the harm caused by drugs misuse.", BlockKind.PARAGRAPH, 1, 1, _SECTION),
+        Block(_text_of(150, embeddings, "1. "), BlockKind.NUMBERED, 2, 2, _SECTION, "1"),
+    ]
+    chunks = _chunks_of(blocks, embeddings)
+    opening = next(c for c in chunks if c.text.startswith("Reduce the harm"))
+    assert (opening.kind, opening.paragraph) == ("numbered", "1")
+
+
+@pytest.mark.parametrize(
+    ("short", "number"),
+    [("8. There is no risk to note.", "8"), ("•", None)],
+)
+def test_a_numbered_point_or_a_lone_mark_is_not_carried(
+    embeddings: BundledEmbeddings, short: str, number: str | None
+) -> None:
+    # sized so the short block is last in a chunk that has run out of room, and would fit
+    # with the paragraph after it
+    kind = BlockKind.NUMBERED if number else BlockKind.PARAGRAPH
+    after = _budget(_SECTION, embeddings) - 20
+    blocks = [
+        Block(_INTRO.strip(), BlockKind.PARAGRAPH, 1, 1, _SECTION),
+        Block(short, kind, 1, 1, _SECTION, number),
+        Block(_text_of(after, embeddings, "9. "), BlockKind.NUMBERED, 2, 2, _SECTION, "9"),
+    ]
+    chunks = _chunks_of(blocks, embeddings)
+    assert [c.paragraph for c in chunks] == [number, "9"]
+    assert chunks[0].text.endswith(short)
+    assert chunks[1].text.startswith("9.")
+
+
+def test_carrying_a_lead_in_never_leaves_a_heading_alone(embeddings: BundledEmbeddings) -> None:
+    section = ("Priorities",)
+    lead_in = "Tiny title line here."
+    # the lead-in and this paragraph fill a chunk exactly; with the heading they overflow
+    rest = _budget(section, embeddings) - embeddings.count_tokens(lead_in)
+    blocks = [
+        Block("Priorities", BlockKind.HEADING, 1, 1, ()),
+        Block(lead_in, BlockKind.PARAGRAPH, 1, 1, section),
+        Block(_text_of(rest, embeddings), BlockKind.PARAGRAPH, 1, 1, section),
+    ]
+    chunks = _chunks_of(blocks, embeddings)
+    assert len(chunks) == 2
+    assert chunks[0].text == f"Priorities\n\n{lead_in}"
