@@ -36,6 +36,8 @@ _COMPOUND = re.compile(r"\b[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+\b")
 # "suicide or self-harm", "drugs, alcohol or gambling", "fraud or theft or burglary"
 _ALTERNATIVES = re.compile(rf"\b{_TERM}(?:, {_TERM})*,? or {_TERM}(?: or {_TERM})*\b")
 _ALTERNATIVE = re.compile(_TERM)
+# "drugs or alcohol or both": words that close a list of alternatives without adding one
+_NOT_AN_ALTERNATIVE = frozenset("or both either neither none all any other others".split())
 
 
 @cache
@@ -85,10 +87,14 @@ def key_concepts(
             take(pair)
     for match in _ALTERNATIVES.finditer(question):
         # "suicide or self-harm": a passage that names any one answers
-        sides = [side for side in _ALTERNATIVE.findall(match.group(0)) if side != "or"]
-        anyof = tuple(frozenset(tokenizer(side)) - question_stems() for side in sides)
+        sides = _alternatives(match.group(0))
+        anyof = tuple(
+            form
+            for form in (frozenset(tokenizer(side)) - question_stems() for side in sides)
+            if form  # a side made only of question words
+        )
         stems = frozenset().union(*anyof)
-        if all(anyof) and not stems & taken and any(map(document_frequency, stems)):
+        if len(anyof) > 1 and not stems & taken and any(map(document_frequency, stems)):
             take(anyof)
     for match in _COMPOUND.finditer(question):
         stems = frozenset(tokenizer(match.group(0))) - question_stems()
@@ -100,6 +106,20 @@ def key_concepts(
         if stem not in taken and stem not in question_stems() and document_frequency(stem):
             take((frozenset({stem}),))
     return concepts
+
+
+def _alternatives(listed: str) -> list[str]:
+    """The terms of "A, B or C", less any leading item written unlike the last: in "In
+    Oxfordshire, drugs or alcohol" the comma ends an opening phrase, not a list item."""
+    sides = [s for s in _ALTERNATIVE.findall(listed) if s.lower() not in _NOT_AN_ALTERNATIVE]
+    if not sides:
+        return []
+    last_is_capital = sides[-1][:1].isupper()
+    before_or = listed.split(" or ", 1)[0].count(",")
+    while before_or and sides[0][:1].isupper() != last_is_capital:
+        sides.pop(0)
+        before_or -= 1
+    return sides
 
 
 def coverage(
