@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
@@ -29,7 +28,8 @@ class Reranker(Protocol):
 
 
 class RerankerModelMissing(RuntimeError):
-    """The reranker's model folder is not there; nothing is downloaded in its place."""
+    """The reranker's model folder is not there or holds no model; nothing is downloaded in
+    its place."""
 
 
 def _model_folder(path: Path | None) -> str:
@@ -43,21 +43,25 @@ def _model_folder(path: Path | None) -> str:
 
 
 class _LocalModel:
-    """A sentence-transformers model of the class named `loader`, from a local folder, loaded
-    at first use."""
+    """A sentence-transformers model of the class named `loader`, loaded from a local folder
+    when the service starts: a folder that holds no model stops it there, not at the first
+    question, and threads never race to load it."""
 
     loader: ClassVar[str]
 
     def __init__(self, model_path: Path | None, batch_size: int = 16) -> None:
         self.model_path = _model_folder(model_path)
         self.batch_size = batch_size
-
-    @cached_property
-    def model(self) -> Any:
         import sentence_transformers
 
         model_class = getattr(sentence_transformers, self.loader)
-        return model_class(self.model_path, device="cpu", local_files_only=True)
+        try:
+            self.model: Any = model_class(self.model_path, device="cpu", local_files_only=True)
+        except (OSError, ValueError) as error:
+            raise RerankerModelMissing(
+                f"No {self.loader} model could be loaded from {self.model_path}: {error}. Set "
+                "BOARDPAPERS_RERANKER_MODEL to the folder holding its weights."
+            ) from error
 
 
 class CrossEncoderReranker(_LocalModel):

@@ -30,24 +30,27 @@ DEPTH = 10
 def cross_encoder_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from sentence_transformers import CrossEncoder
 
-    torch.manual_seed(7)
+    torch.manual_seed(1)
     model = CrossEncoder(str(bundled_model_path()), num_labels=1, device="cpu")
     folder = tmp_path_factory.mktemp("cross-encoder")
     model.save(str(folder))
     return folder
 
 
-def _reranked_first(services: Services, reranker: Reranker) -> tuple[str, str, str]:
-    """The first chunk without a reranker, the one the reranker scores best among the fused
-    top `DEPTH`, and the first chunk with the reranker deciding the order alone."""
+def _reranked_first(services: Services, reranker: Reranker) -> tuple[str, str, list[str]]:
+    """The first chunk without a reranker; the one the reranker scores best among the fused
+    top `DEPTH` chunks (the places, and any repeats they stand for); and the first place with
+    the reranker deciding the order alone, with its repeats."""
     settings = services.settings.model_copy(
         update={"passage_max_chunks": 1, "rerank_depth": DEPTH, "rerank_weight": 1.0}
     )
     fused = Retriever(services.index, settings).search(QUESTION, k=DEPTH)
-    scores = reranker.scores(QUESTION, [hit.chunk.context_text() for hit in fused])
-    best = max(range(len(fused)), key=lambda i: scores[i])
+    chunks = [chunk for hit in fused for chunk in (hit.chunk, *hit.repeats)]
+    scores = reranker.scores(QUESTION, [chunk.context_text() for chunk in chunks])
+    best = chunks[max(range(len(chunks)), key=lambda i: scores[i])]
     reranked = Retriever(services.index, settings, reranker).search(QUESTION, k=DEPTH)
-    return fused[0].chunk.chunk_id, fused[best].chunk.chunk_id, reranked[0].chunk.chunk_id
+    first = [chunk.chunk_id for chunk in (reranked[0].chunk, *reranked[0].repeats)]
+    return fused[0].chunk.chunk_id, best.chunk_id, first
 
 
 def test_a_bi_encoder_reranker_puts_its_best_scored_chunk_first(
@@ -56,7 +59,7 @@ def test_a_bi_encoder_reranker_puts_its_best_scored_chunk_first(
     reranker = BiEncoderReranker(bundled_model_path())
     fused_first, reranker_best, reranked_first = _reranked_first(corpus_services, reranker)
     assert reranker_best != fused_first  # else this question would show nothing
-    assert reranked_first == reranker_best
+    assert reranker_best in reranked_first
 
 
 def test_a_cross_encoder_reranker_puts_its_best_scored_chunk_first(
@@ -65,18 +68,18 @@ def test_a_cross_encoder_reranker_puts_its_best_scored_chunk_first(
     reranker = CrossEncoderReranker(cross_encoder_folder)
     fused_first, reranker_best, reranked_first = _reranked_first(corpus_services, reranker)
     assert reranker_best != fused_first
-    assert reranked_first == reranker_best
+    assert reranker_best in reranked_first
 
 
-def test_reranking_at_half_weight_keeps_the_fused_scores_in_order(
+def test_reranking_at_half_weight_reorders_and_keeps_scores_in_order(
     corpus_services: Services,
 ) -> None:
     settings = corpus_services.settings.model_copy(update={"rerank_depth": DEPTH})
     reranker = BiEncoderReranker(bundled_model_path())
     hits = Retriever(corpus_services.index, settings, reranker).search(QUESTION, k=8)
     fused = Retriever(corpus_services.index, settings).search(QUESTION, k=8)
+    assert [hit.chunk.chunk_id for hit in hits] != [hit.chunk.chunk_id for hit in fused]
     assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
-    assert hits[0].score == fused[0].score
 
 
 def test_no_reranker_by_default(settings: Settings) -> None:
@@ -89,6 +92,16 @@ def test_a_missing_reranker_model_stops_startup_with_what_to_set(
     settings = settings.model_copy(
         update={"reranker": "cross-encoder", "reranker_model": tmp_path / "no-such-model"}
     )
+    with pytest.raises(RerankerModelMissing, match="BOARDPAPERS_RERANKER_MODEL"):
+        make_services(settings)
+
+
+def test_a_folder_without_a_model_stops_startup_with_what_to_set(
+    settings: Settings, make_services: MakeServices, tmp_path: Path
+) -> None:
+    empty = tmp_path / "not-a-model"
+    empty.mkdir()
+    settings = settings.model_copy(update={"reranker": "bi-encoder", "reranker_model": empty})
     with pytest.raises(RerankerModelMissing, match="BOARDPAPERS_RERANKER_MODEL"):
         make_services(settings)
 
