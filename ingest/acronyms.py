@@ -81,7 +81,15 @@ class Glossary:
 
     def __init__(self, pairs: dict[str, str]) -> None:
         self.pairs = pairs
-        self._long_forms = {long.lower(): acronym for acronym, long in pairs.items()}
+        # compiled once per glossary: a query is matched against every pair, both ways
+        self._patterns = {
+            acronym: (
+                re.compile(rf"\b{re.escape(acronym)}s?\b"),
+                # whole words only, either case: "Care Act" is not in "care actions"
+                re.compile(rf"\b{re.escape(long_form.lower())}s?\b"),
+            )
+            for acronym, long_form in pairs.items()
+        }
 
     @classmethod
     def learn(cls, texts: Iterable[str]) -> Glossary:
@@ -93,24 +101,23 @@ class Glossary:
 
     def expansions(self, query: str) -> list[str]:
         """The other form of every acronym or long form the query uses."""
-        extra: list[str] = []
-        for acronym, long_form in self.pairs.items():
-            if _uses_acronym(query, acronym):
-                extra.append(long_form)
-        lowered = query.lower()
-        for long_form, acronym in self._long_forms.items():
-            if _uses_long_form(lowered, long_form) and acronym not in extra:
-                extra.append(acronym)
+        used = self._forms_used(query)
+        extra = [self.pairs[acronym] for acronym, (short, _) in used.items() if short]
+        extra += [acronym for acronym, (_, long) in used.items() if long and acronym not in extra]
         return extra
 
     def pairs_used(self, query: str) -> list[tuple[str, str]]:
         """(acronym, long form) of every pair the query uses in either form."""
+        return [(acronym, self.pairs[acronym]) for acronym in self._forms_used(query)]
+
+    def _forms_used(self, query: str) -> dict[str, tuple[bool, bool]]:
+        """Per pair the query uses: whether it uses the acronym, and the long form."""
         lowered = query.lower()
-        return [
-            (acronym, long_form)
-            for acronym, long_form in self.pairs.items()
-            if _uses_acronym(query, acronym) or _uses_long_form(lowered, long_form.lower())
-        ]
+        used = {
+            acronym: (short.search(query) is not None, long.search(lowered) is not None)
+            for acronym, (short, long) in self._patterns.items()
+        }
+        return {acronym: forms for acronym, forms in used.items() if any(forms)}
 
     def save(self, path: Path) -> None:
         temporary = path.with_suffix(".tmp")
@@ -123,12 +130,3 @@ class Glossary:
             return cls(dict(json.loads(path.read_text(encoding="utf-8"))))
         except (OSError, ValueError):
             return None
-
-
-def _uses_acronym(text: str, acronym: str) -> bool:
-    return re.search(rf"\b{re.escape(acronym)}s?\b", text) is not None
-
-
-def _uses_long_form(lowered: str, long_form: str) -> bool:
-    # whole words only: "Care Act" is not in "care actions"
-    return re.search(rf"\b{re.escape(long_form)}s?\b", lowered) is not None
