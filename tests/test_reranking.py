@@ -86,22 +86,16 @@ def test_no_reranker_by_default(settings: Settings) -> None:
     assert make_reranker(settings) is None
 
 
-def test_a_missing_reranker_model_stops_startup_with_what_to_set(
-    settings: Settings, make_services: MakeServices, tmp_path: Path
+@pytest.mark.parametrize(
+    ("kind", "folder_exists"), [("cross-encoder", False), ("bi-encoder", True)]
+)
+def test_a_reranker_model_folder_missing_or_empty_stops_startup_with_what_to_set(
+    settings: Settings, make_services: MakeServices, tmp_path: Path, kind: str, folder_exists: bool
 ) -> None:
-    settings = settings.model_copy(
-        update={"reranker": "cross-encoder", "reranker_model": tmp_path / "no-such-model"}
-    )
-    with pytest.raises(RerankerModelMissing, match="BOARDPAPERS_RERANKER_MODEL"):
-        make_services(settings)
-
-
-def test_a_folder_without_a_model_stops_startup_with_what_to_set(
-    settings: Settings, make_services: MakeServices, tmp_path: Path
-) -> None:
-    empty = tmp_path / "not-a-model"
-    empty.mkdir()
-    settings = settings.model_copy(update={"reranker": "bi-encoder", "reranker_model": empty})
+    folder = tmp_path / "no-model-here"
+    if folder_exists:
+        folder.mkdir()
+    settings = settings.model_copy(update={"reranker": kind, "reranker_model": folder})
     with pytest.raises(RerankerModelMissing, match="BOARDPAPERS_RERANKER_MODEL"):
         make_services(settings)
 
