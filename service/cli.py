@@ -162,7 +162,7 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from .evaluation import Passage, evaluate, load_questions
+    from .evaluation import Passage, evaluate, find_misses, load_questions
 
     services = _services(settings)
     questions = load_questions(Path(args.questions))
@@ -184,11 +184,20 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         if not first:
             figures[f"mrr@{k}"] = report.figures()["mrr"]
         figures[f"hit@{k}_by_type"] = report.by_type()
+    misses = find_misses(questions, retrieve, max(args.k), args.depth) if args.misses else []
     if args.json:
+        if args.misses:
+            figures["misses"] = [vars(miss) for miss in misses]
         print(json.dumps(figures, indent=2))
-    else:
-        for key, value in figures.items():
-            print(f"{key:32} {value}")
+        return 0
+    for key, value in figures.items():
+        print(f"{key:32} {value}")
+    if args.misses:
+        print(f"\ngold quotes not in the top {max(args.k)}; rank among {args.depth} places:")
+        for miss in misses:
+            rank = f"rank {miss.rank}" if miss.rank else f"not in {args.depth}"
+            quote = " ".join(miss.quote.split())
+            print(f"{miss.question_id:8} {rank:12} {miss.doc[:40]:40} {quote[:70]}")
     return 0
 
 
@@ -345,6 +354,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("questions", type=Path)
     p.add_argument("-k", type=int, nargs="+", default=[5, 10])
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--misses", action="store_true", help="list the gold quotes missing from the top k"
+    )
+    p.add_argument("--depth", type=int, default=50, help="places searched to rank a missed quote")
     p.set_defaults(func=cmd_eval)
     return parser
 

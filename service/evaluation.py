@@ -91,16 +91,55 @@ def load_questions(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
+def quote_ranks(evidence: list[dict[str, str]], passages: list[Passage]) -> list[int | None]:
+    """Per gold quote, the rank (1-based) of the first passage holding it, or None."""
+    return [
+        next((rank for rank, p in enumerate(passages, start=1)
+              if p.doc == e["doc"] and quote_hit(e["quote"], p.text)), None)
+        for e in evidence
+    ]  # fmt: skip
+
+
 def score_question(question: dict[str, Any], passages: list[Passage], k: int) -> QuestionScore:
-    evidence = question["evidence"]
-    top = passages[:k]
-    hits = [any(p.doc == e["doc"] and quote_hit(e["quote"], p.text) for p in top) for e in evidence]
-    first_rank = next(
-        (rank for rank, p in enumerate(top, start=1)
-         if any(p.doc == e["doc"] and quote_hit(e["quote"], p.text) for e in evidence)),
-        None,
-    )  # fmt: skip
+    ranks = quote_ranks(question["evidence"], passages[:k])
+    hits = [rank is not None for rank in ranks]
+    first_rank = min((rank for rank in ranks if rank is not None), default=None)
     return QuestionScore(question["id"], question["type"], hits, first_rank)
+
+
+@dataclass
+class Miss:
+    """A gold quote not in the top k, and where it first appears when `depth` places are
+    asked for (None: not within them), so the gap between k and the quote can be read."""
+
+    question_id: str
+    doc: str
+    quote: str
+    rank: int | None
+
+
+def find_misses(
+    questions: Iterable[dict[str, Any]],
+    retrieve: Callable[[str, int], list[Passage]],
+    k: int,
+    depth: int,
+) -> list[Miss]:
+    """Every gold quote of the answerable questions that the top k places do not hold."""
+    misses: list[Miss] = []
+    for question in questions:
+        evidence = question["evidence"]
+        if not evidence:
+            continue
+        in_top = quote_ranks(evidence, retrieve(question["question"], k))
+        if all(rank is not None for rank in in_top):
+            continue
+        deep = quote_ranks(evidence, retrieve(question["question"], depth))
+        misses += [
+            Miss(question["id"], e["doc"], e["quote"], rank)
+            for e, top, rank in zip(evidence, in_top, deep, strict=True)
+            if top is None
+        ]
+    return misses
 
 
 def evaluate(

@@ -159,3 +159,37 @@ def test_eval_scores_a_question_file(
     assert 0 < figures["mrr"] <= 1
     assert figures["unanswerable"] == 1
     assert figures["unanswerable_refused"] == 1
+
+
+def test_eval_lists_the_gold_quotes_it_misses(
+    capsys: pytest.CaptureFixture[str], data_dir: list[str], tmp_path: Path
+) -> None:
+    found = "It was also noted that the new community safety portfolio holder for Oxford City"
+    invented = "The partnership resolved to paint every bench in Banbury bright purple."
+    question = {
+        "id": "m1",
+        "type": "multi",
+        "question": "Who became Oxford City's community safety portfolio holder in 2017?",
+        "evidence": [
+            {"doc": "2017-07-05_sop-coordination-group_key-points", "quote": found},
+            {"doc": "2017-07-05_sop-coordination-group_key-points", "quote": invented},
+        ],
+    }
+    path = tmp_path / "questions.jsonl"
+    path.write_text(json.dumps(question) + "\n", encoding="utf-8")
+    argv = [*data_dir, "eval", str(path), "-k", "3", "--misses", "--depth", "20"]
+
+    figures = json.loads(_run(capsys, [*argv, "--json"]))
+    assert figures["evidence_recall@3"] == 0.5
+    assert figures["misses"] == [
+        {
+            "question_id": "m1",
+            "doc": "2017-07-05_sop-coordination-group_key-points",
+            "quote": invented,
+            "rank": None,
+        }
+    ]
+    printed = _run(capsys, argv)
+    [line] = [line for line in printed.splitlines() if line.startswith("m1")]
+    assert "not in 20" in line
+    assert "paint every bench" in line
