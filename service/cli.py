@@ -175,16 +175,18 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         return services.ask(question).answered
 
     figures: dict[str, object] = {}
+    reports = {}
     for position, k in enumerate(args.k):
         first = position == 0
-        report = evaluate(questions, retrieve, k, answered if first else None)
+        report = reports[k] = evaluate(questions, retrieve, k, answered if first else None)
         for key, value in report.figures().items():
             if first or "@" in key:  # MRR and refusals are reported once, at the first k
                 figures[key] = value
         if not first:
             figures[f"mrr@{k}"] = report.figures()["mrr"]
         figures[f"hit@{k}_by_type"] = report.by_type()
-    misses = find_misses(questions, retrieve, max(args.k), args.depth) if args.misses else []
+    deepest = reports[max(args.k)]
+    misses = find_misses(questions, deepest, retrieve, args.depth) if args.misses else []
     if args.json:
         if args.misses:
             figures["misses"] = [vars(miss) for miss in misses]

@@ -107,41 +107,6 @@ def score_question(question: dict[str, Any], passages: list[Passage], k: int) ->
     return QuestionScore(question["id"], question["type"], hits, first_rank)
 
 
-@dataclass
-class Miss:
-    """A gold quote not in the top k, and where it first appears when `depth` places are
-    asked for (None: not within them), so the gap between k and the quote can be read."""
-
-    question_id: str
-    doc: str
-    quote: str
-    rank: int | None
-
-
-def find_misses(
-    questions: Iterable[dict[str, Any]],
-    retrieve: Callable[[str, int], list[Passage]],
-    k: int,
-    depth: int,
-) -> list[Miss]:
-    """Every gold quote of the answerable questions that the top k places do not hold."""
-    misses: list[Miss] = []
-    for question in questions:
-        evidence = question["evidence"]
-        if not evidence:
-            continue
-        in_top = quote_ranks(evidence, retrieve(question["question"], k))
-        if all(rank is not None for rank in in_top):
-            continue
-        deep = quote_ranks(evidence, retrieve(question["question"], depth))
-        misses += [
-            Miss(question["id"], e["doc"], e["quote"], rank)
-            for e, top, rank in zip(evidence, in_top, deep, strict=True)
-            if top is None
-        ]
-    return misses
-
-
 def evaluate(
     questions: Iterable[dict[str, Any]],
     retrieve: Callable[[str, int], list[Passage]],
@@ -159,3 +124,37 @@ def evaluate(
         if answered is not None:
             report.answered_answerable[question["id"]] = answered(question["question"])
     return report
+
+
+@dataclass
+class Miss:
+    """A gold quote not in the top k, and where it first appears when `depth` places are
+    asked for (None: not within them), so the gap between k and the quote can be read."""
+
+    question_id: str
+    doc: str
+    quote: str
+    rank: int | None
+
+
+def find_misses(
+    questions: Iterable[dict[str, Any]],
+    report: EvalReport,
+    retrieve: Callable[[str, int], list[Passage]],
+    depth: int,
+) -> list[Miss]:
+    """Every gold quote the report's top k did not hold, with its rank among `depth` places;
+    only questions with a miss are searched again."""
+    hits = {score.id: score.hits for score in report.scores}
+    misses: list[Miss] = []
+    for question in questions:
+        found = hits.get(question["id"])
+        if found is None or all(found):
+            continue
+        ranks = quote_ranks(question["evidence"], retrieve(question["question"], depth))
+        misses += [
+            Miss(question["id"], e["doc"], e["quote"], rank)
+            for e, hit, rank in zip(question["evidence"], found, ranks, strict=True)
+            if not hit
+        ]
+    return misses

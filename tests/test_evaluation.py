@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.evaluation import Passage, find_misses, quote_ranks, score_question
+from service.evaluation import Passage, evaluate, find_misses, quote_ranks, score_question
 
 PASSAGES = [
     Passage("a", "The Board agreed its priorities for 2024/25."),
@@ -39,6 +39,7 @@ def test_misses_are_the_quotes_outside_the_top_k_with_their_deeper_rank() -> Non
     questions = [
         {
             "id": "x",
+            "type": "multi",
             "question": "q",
             "evidence": [
                 {"doc": "a", "quote": "The Board agreed its priorities"},
@@ -46,13 +47,14 @@ def test_misses_are_the_quotes_outside_the_top_k_with_their_deeper_rank() -> Non
                 {"doc": "a", "quote": "Nothing like this is printed anywhere."},
             ],
         },
-        {"id": "y", "question": "q", "evidence": []},  # unanswerable: nothing to miss
+        {"id": "y", "type": "unanswerable", "question": "q", "evidence": []},  # nothing to miss
     ]
 
     def retrieve(question: str, k: int) -> list[Passage]:
         return PASSAGES[:k]
 
-    misses = find_misses(questions, retrieve, k=1, depth=3)
+    report = evaluate(questions, retrieve, k=1)
+    misses = find_misses(questions, report, retrieve, depth=3)
     assert [(m.question_id, m.quote[:20], m.rank) for m in misses] == [
         ("x", "Domestic abuse remai", 3),
         ("x", "Nothing like this is", None),
