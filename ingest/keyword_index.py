@@ -16,17 +16,27 @@ import numpy as np
 
 from .models import Chunk
 
-_TOKEN = re.compile(r"[a-z0-9£%]+(?:['’][a-z]+)?")
+# A word, or words joined by hyphens ("well-being", "co-ordination", "2023-24").
+_TOKEN = re.compile(r"[a-z0-9£%]+(?:-[a-z0-9£%]+)*(?:'[a-z]+)?")
+_HYPHENS = str.maketrans({"’": "'", "\u2010": "-", "\u2011": "-"})
 _STOPWORDS = frozenset(
     "a an and are as at be been but by for from had has have he her his how i if in into is it "
     "its of on or our she so than that the their them then there these they this those to was "
     "we were what when where which who whom why will with would you your did do does".split()
 )  # fmt: skip
 _STAMP = "boardpapers.json"
+# Bumped when the tokens change, so an index built by an older release is rebuilt, not read
+# with queries it no longer agrees with.
+TOKENS_VERSION = 2
 
 
 class Tokenizer:
-    """Lower-cased, stemmed word tokens; shared by indexing and querying so they agree."""
+    """Lower-cased, stemmed word tokens; shared by indexing and querying so they agree.
+
+    Papers spell one word with and without a hyphen ("well-being" and "wellbeing",
+    "anti-social" and "antisocial", "co-ordination" and "coordination"), so a compound of
+    words gives its parts and the parts written as one word: either spelling finds the other.
+    """
 
     def __init__(self) -> None:
         import Stemmer
@@ -34,7 +44,13 @@ class Tokenizer:
         self._stemmer = Stemmer.Stemmer("english")
 
     def words(self, text: str) -> list[str]:
-        return [t for t in _TOKEN.findall(text.lower().replace("’", "'")) if t not in _STOPWORDS]
+        words: list[str] = []
+        for token in _TOKEN.findall(text.lower().translate(_HYPHENS)):
+            parts = token.split("-")
+            words.extend(parts)
+            if len(parts) > 1 and all(part[:1].isalpha() for part in parts):
+                words.append("".join(parts))  # not figures: "2023-24" is no word
+        return [word for word in words if word not in _STOPWORDS]
 
     def __call__(self, text: str) -> list[str]:
         return list(self._stemmer.stemWords(self.words(text)))
@@ -68,7 +84,11 @@ class KeywordIndex:
         staging.mkdir(parents=True)
         if self._model is not None:
             self._model.save(str(staging), show_progress=False)  # type: ignore[attr-defined]
-        stamp = {"generation": self.generation, "chunk_ids": self.chunk_ids}
+        stamp = {
+            "generation": self.generation,
+            "tokens": TOKENS_VERSION,
+            "chunk_ids": self.chunk_ids,
+        }
         (staging / _STAMP).write_text(json.dumps(stamp), encoding="utf-8")
         # Swap folders so a reader never loads a half-written index.
         old = folder.with_name(folder.name + ".old")
@@ -84,6 +104,8 @@ class KeywordIndex:
 
         try:
             stamp = json.loads((folder / _STAMP).read_text(encoding="utf-8"))
+            if stamp.get("tokens") != TOKENS_VERSION:
+                return None  # built with other tokens: the caller rebuilds it
             model = bm25s.BM25.load(str(folder)) if stamp["chunk_ids"] else None
         except (OSError, ValueError, KeyError):
             return None

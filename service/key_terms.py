@@ -5,7 +5,8 @@ Retrieval weighs each candidate passage by the share of these it holds, and the 
 check asks that enough of them appear before answering. Terms are grouped into concepts: an
 acronym and the long form the papers define for it ("PCC" / "Police and Crime Commissioner")
 are one, held when either form is there, so a passage is not rewarded for repeating one long
-name four times; so are "suicide or self-harm" (either) and "self-harm" (both words).
+name four times; so are "suicide or self-harm" (either) and "self-harm" (both words, or
+"selfharm" written as one).
 """
 
 from __future__ import annotations
@@ -50,6 +51,22 @@ def key_stems(question: str, tokenizer: Tokenizer) -> set[str]:
     return {stem for stem in tokenizer(question) if stem not in question_stems()}
 
 
+def spellings(text: str, tokenizer: Tokenizer) -> tuple[frozenset[str], ...]:
+    """The stems a passage must hold to say `text`: a hyphenated word may be written with
+    its parts apart ("self harm", "multi agency") or as one word ("wellbeing"), and the
+    tokenizer gives a hyphenated word both, so either spelling in a passage holds it."""
+    if "-" not in text:
+        return (frozenset(tokenizer(text)),)
+    return (
+        frozenset(tokenizer(text.replace("-", " "))),
+        frozenset(tokenizer(_JOINED.sub("", text))),
+    )
+
+
+# a hyphen between letters, as in "self-harm"; not in "2023-24"
+_JOINED = re.compile(r"(?<=[A-Za-z])-(?=[A-Za-z])")
+
+
 @dataclass(frozen=True)
 class Concept:
     forms: tuple[frozenset[str], ...]  # a passage holds the concept when it has every stem of one
@@ -65,9 +82,15 @@ def key_concepts(
 ) -> list[Concept]:
     """The question's key terms as concepts: each acronym or defined long form it uses (both
     forms together), each "A or B" or "A, B or C" (any one), each hyphenated term (all its
-    words), then each remaining key stem the papers use, on its own."""
+    words, or the one word they make), then each remaining key stem the papers use, on its
+    own."""
     concepts: list[Concept] = []
     taken: set[str] = set()
+
+    def spelled(text: str) -> tuple[frozenset[str], ...]:
+        # a word as one ("selfharm") that no paper writes would only inflate the rarity
+        written, *joined = spellings(text, tokenizer)
+        return (written, *(form for form in joined if all(map(document_frequency, form))))
 
     def take(forms: tuple[frozenset[str], ...]) -> None:
         # an acronym made of stopwords ("WHO", "IT") has no stems: a form without any would
@@ -82,24 +105,26 @@ def key_concepts(
         concepts.append(Concept(forms, rarity))
 
     for acronym, long_form in glossary.pairs_used(question):
-        pair = (frozenset(tokenizer(acronym)), frozenset(tokenizer(long_form)))
-        if (pair[0] | pair[1]) - taken:
+        pair = (*spelled(acronym), *spelled(long_form))
+        if frozenset().union(*pair) - taken:
             take(pair)
     for match in _ALTERNATIVES.finditer(question):
         # "suicide or self-harm": a passage that names any one answers
         sides = _alternatives(match.group(0))
-        anyof = tuple(
-            form
-            for form in (frozenset(tokenizer(side)) - question_stems() for side in sides)
-            if form  # a side made only of question words
-        )
+        each_side = [
+            forms
+            for forms in (tuple(f - question_stems() for f in spelled(side) if f) for side in sides)
+            if forms and all(forms)  # not a side made only of question words
+        ]
+        anyof = tuple(form for forms in each_side for form in forms)
         stems = frozenset().union(*anyof)
-        if len(anyof) > 1 and not stems & taken and any(map(document_frequency, stems)):
+        if len(each_side) > 1 and not stems & taken and any(map(document_frequency, stems)):
             take(anyof)
     for match in _COMPOUND.finditer(question):
-        stems = frozenset(tokenizer(match.group(0))) - question_stems()
-        if len(stems) > 1 and not stems & taken and all(map(document_frequency, stems)):
-            take((stems,))
+        written, *joined = (form - question_stems() for form in spelled(match.group(0)))
+        stems = written.union(*joined)
+        if len(written) > 1 and not stems & taken and all(map(document_frequency, written)):
+            take((written, *joined))
     for stem in dict.fromkeys(tokenizer(question)):
         # A word no live paper uses (a paraphrase's) tells no passage from another, and would
         # count against every one.

@@ -6,7 +6,9 @@ Questions here are written for these tests, not taken from the evaluation set.
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from ingest.acronyms import Glossary, definitions_in
 from ingest.index import SearchFilters
-from ingest.keyword_index import Tokenizer
+from ingest.keyword_index import TOKENS_VERSION, KeywordIndex, Tokenizer
 from ingest.models import Chunk
 from service.answers.evidence import states_figure
 from service.app import create_app
@@ -499,8 +501,67 @@ def test_alternatives_and_hyphenated_terms_are_one_concept_each() -> None:
         documents=100,
     )
     forms = sorted(sorted(sorted(form) for form in concept.forms) for concept in concepts)
-    # either alternative holds "suicide or self-harm"; "self-harm" needs both its words
-    assert forms == [[["adult"]], [["harm", "self"], ["suicid"]], [["offend", "re"]]]
+    # either alternative holds "suicide or self-harm"; "self-harm" needs both its words, or
+    # the one word they make
+    assert forms == [
+        [["adult"]],
+        [["harm", "self"], ["selfharm"], ["suicid"]],
+        [["offend", "re"], ["reoffend"]],
+    ]
+
+
+def test_a_hyphenated_word_no_paper_writes_as_one_is_held_only_apart() -> None:
+    concepts = key_concepts(
+        "Which reports deal with self-harm?",
+        Glossary({}),
+        Tokenizer(),
+        document_frequency=lambda stem: {"selfharm": 0}.get(stem, 10),
+        documents=100,
+    )
+    assert [sorted(sorted(form) for form in concept.forms) for concept in concepts] == [
+        [["harm", "self"]]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("hyphenated", "joined"),
+    [
+        ("well-being", "wellbeing"),
+        ("anti-social", "antisocial"),
+        ("co\u2010ordination", "coordination"),  # a typeset hyphen, as PDFs print it
+    ],
+)
+def test_a_word_spelled_with_or_without_a_hyphen_shares_its_token(
+    hyphenated: str, joined: str
+) -> None:
+    tokenizer = Tokenizer()
+    apart = re.sub(r"[-\u2010]", " ", hyphenated)
+    assert set(tokenizer(hyphenated)) == set(tokenizer(joined)) | set(tokenizer(apart))
+    assert set(tokenizer(joined)).isdisjoint(tokenizer(apart))
+
+
+def test_a_span_of_years_is_not_one_word() -> None:
+    assert Tokenizer()("2023-24") == ["2023", "24"]
+
+
+@pytest.mark.parametrize(
+    ("query", "written"), [("antisocial", "anti-social"), ("well-being", "wellbeing")]
+)
+def test_the_keyword_index_finds_either_spelling_of_a_hyphenated_word(
+    corpus_services: Services, query: str, written: str
+) -> None:
+    keyword_index = corpus_services.index.keyword_index()
+    chunks = corpus_services.index.manifest.chunks_by_id(keyword_index.chunk_ids)
+    # the papers print both spellings; these chunks print only the other one
+    other = re.compile(rf"\b{re.escape(query)}\b", re.IGNORECASE)
+    only_written = {
+        chunk_id
+        for chunk_id, chunk in chunks.items()
+        if re.search(rf"\b{re.escape(written)}\b", chunk.context_text(), re.IGNORECASE)
+        and not other.search(chunk.context_text())
+    }
+    assert only_written
+    assert only_written <= set(keyword_index.scores(query))
 
 
 @pytest.mark.parametrize(
@@ -521,3 +582,16 @@ def test_a_list_of_alternatives_is_one_concept(question: str, alternatives: list
     assert [sorted(sorted(form) for form in concept.forms) for concept in anyof] == [
         [[stem] for stem in alternatives]
     ]
+
+
+def test_a_keyword_index_built_with_other_tokens_is_not_read(
+    corpus_services: Services, tmp_path: Path
+) -> None:
+    folder = tmp_path / "keyword-index"
+    corpus_services.index.keyword_index().save(folder)
+    assert KeywordIndex.load(folder) is not None
+    stamp_path = folder / "boardpapers.json"
+    stamp = json.loads(stamp_path.read_text())
+    stamp["tokens"] = TOKENS_VERSION - 1  # as an older release wrote it
+    stamp_path.write_text(json.dumps(stamp))
+    assert KeywordIndex.load(folder) is None
