@@ -13,7 +13,8 @@ import hashlib
 import logging
 import re
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -63,14 +64,48 @@ def load_file(path: Path) -> LoadedFile:
         if path.stat().st_size == 0:
             raise UnreadableFileError(path, "the file is empty (0 bytes): copy it again")
         sha = sha256_of(path)
+        repairs: list[str] = []
         if suffix in PDF_SUFFIXES:
-            pages, title = _read_pdf(path)
+            with _pdf_reader_warnings() as repairs:
+                pages, title = _read_pdf(path)
         else:
             pages, title = _read_text(path, markdown=suffix in MARKDOWN_SUFFIXES), None
     except OSError as exc:  # permissions, a file vanishing mid-read: the person can fix these
         raise UnreadableFileError(path, f"cannot be read ({exc.strerror or exc})") from exc
     _check_text_quality(path, pages, is_pdf=suffix in PDF_SUFFIXES)
-    return LoadedFile(path=str(path), sha256=sha, pages=tuple(pages), pdf_title=title)
+    return LoadedFile(
+        path=str(path),
+        sha256=sha,
+        pages=tuple(pages),
+        pdf_title=title,
+        repairs=tuple(dict.fromkeys(repairs)),
+    )
+
+
+class _Collected(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage().strip())
+
+
+@contextmanager
+def _pdf_reader_warnings() -> Iterator[list[str]]:
+    """pypdf's warnings while it reads one file ("incorrect startxref pointer", "Object 172 0
+    not defined"), kept for that file's report: printed as they come, they name no file and
+    break into the progress bar. Files are read one at a time, so none is misattributed."""
+    logger = logging.getLogger("pypdf")
+    collected = _Collected()
+    propagate = logger.propagate
+    logger.addHandler(collected)
+    logger.propagate = False
+    try:
+        yield collected.messages
+    finally:
+        logger.removeHandler(collected)
+        logger.propagate = propagate
 
 
 def _check_text_quality(path: Path, pages: list[Page], *, is_pdf: bool) -> None:

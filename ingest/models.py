@@ -31,12 +31,14 @@ class Page:
 
 @dataclass(frozen=True)
 class LoadedFile:
-    """A file read into pages; `sha256` identifies its content."""
+    """A file read into pages; `sha256` identifies its content. `repairs`: what the PDF
+    reader had to mend or pass over to read it (a wrong xref, a missing object)."""
 
     path: str
     sha256: str
     pages: tuple[Page, ...]
     pdf_title: str | None = None
+    repairs: tuple[str, ...] = ()
 
 
 class BlockKind(StrEnum):

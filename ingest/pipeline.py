@@ -42,6 +42,7 @@ class FileReport:
     pages: int = 0
     chunks: int = 0
     reason: str | None = None
+    repairs: tuple[str, ...] = ()  # read, but the PDF reader had to mend it: worth a look
 
 
 @dataclass
@@ -126,7 +127,9 @@ def ingest_file(path: Path, index: PaperIndex) -> FileReport:
         log.exception("ingest failed for %s", path)
         return FileReport(str(path), Outcome.FAILED, doc_id, reason=f"{type(exc).__name__}: {exc}")
     outcome = Outcome.UPDATED if live is not None else Outcome.ADDED
-    return FileReport(str(path), outcome, doc_id, len(loaded.pages), len(chunks))
+    return FileReport(
+        str(path), outcome, doc_id, len(loaded.pages), len(chunks), repairs=loaded.repairs
+    )
 
 
 def _approximate_tokens(text: str) -> int:

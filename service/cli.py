@@ -19,6 +19,14 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)
 
 
+def _repairs_note(repairs: tuple[str, ...]) -> str:
+    """What the PDF reader mended, for a file that was read: check its text in the results."""
+    if not repairs:
+        return ""
+    more = f"; +{len(repairs) - 1} more" if len(repairs) > 1 else ""
+    return f"read with repairs ({repairs[0]}{more}): if its passages read wrongly, export it again"
+
+
 def _services(settings: Settings):  # type: ignore[no-untyped-def]
     from .container import build_services
 
@@ -49,7 +57,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     for item in report.files:
         name = Path(item.path).name
         print(f"{name[:60]:60} {item.outcome.value:10} {item.pages:>5} {item.chunks:>6}  "
-              f"{item.reason or ''}")  # fmt: skip
+              f"{item.reason or _repairs_note(item.repairs)}")  # fmt: skip
     counts = ", ".join(f"{report.count(o)} {o.value}" for o in Outcome if report.count(o))
     print(f"\n{len(report.files)} files: {counts}. {report.embedded_chunks} chunks embedded.")
     if not report.ok:
@@ -222,9 +230,10 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         return 75  # EX_TEMPFAIL: cron may simply try again later
     for item in report.files:
         if item.outcome is not Outcome.UNCHANGED:
+            note = item.reason or _repairs_note(item.repairs)
             print(f"{item.outcome.value:9} {Path(item.path).name}"
                   + (f"  ({item.chunks} chunks)" if item.chunks else "")
-                  + (f"  — {item.reason}" if item.reason else ""))  # fmt: skip
+                  + (f"  — {note}" if note else ""))  # fmt: skip
     for gone in report.removed:
         print(f"{'kept' if gone.kept else 'removed':9} {gone.doc_id}  (file gone: {gone.path})")
     counts = ", ".join(f"{report.count(o)} {o.value}" for o in Outcome if report.count(o))

@@ -8,6 +8,7 @@ generated here with pypdf and fpdf2 so the checks run without ../shared.
 
 from __future__ import annotations
 
+import logging
 import random
 import re
 from dataclasses import dataclass
@@ -294,6 +295,16 @@ GENERATED_OUTCOMES: dict[str, Loads | Refused] = {
 )
 def test_generated_hard_pdf(tmp_path: Path, kind: str, expected: Loads | Refused) -> None:
     assert_outcome(_generated(kind, tmp_path), expected)
+
+
+def test_what_the_pdf_reader_mends_is_kept_with_the_file_not_logged_loose(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    loaded = load_file(_generated("junk-before-header", tmp_path))
+    assert any(repair.startswith("invalid pdf header") for repair in loaded.repairs)
+    assert not [record for record in caplog.records if record.name.startswith("pypdf")]
+    assert load_file(KEY_POINTS).repairs == ()
 
 
 def test_damaged_page_costs_only_that_page(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import KEY_POINTS, MakeServices
+from conftest import KEY_POINTS, PROTOCOL, MakeServices
 from fpdf import FPDF
 from pypdf import PdfWriter
 
@@ -191,6 +191,9 @@ def test_cli_ingest_prints_a_line_per_file_and_fails_when_one_is_skipped(
     papers.mkdir()
     shutil.copy(KEY_POINTS, papers / KEY_POINTS.name)
     encrypted = write_encrypted(papers / "2024-01-10_board_confidential.pdf")
+    # what a print driver leaves before the header: pypdf reads past it, and says so
+    mended = papers / "2016-05-12_protocol_printed.pdf"
+    mended.write_bytes(b"GPL Ghostscript 9.05\n" + PROTOCOL.read_bytes())
     data_dir = ["--data-dir", str(settings.data_dir)]
 
     code = main([*data_dir, "ingest", "--quiet", str(papers)])
@@ -205,7 +208,12 @@ def test_cli_ingest_prints_a_line_per_file_and_fails_when_one_is_skipped(
     skipped = next(line for line in lines if line.startswith(encrypted.name))
     assert skipped.split()[1:4] == ["skipped", "0", "0"]
     assert "encrypted with a password" in skipped
-    assert f"2 files: 1 added, 1 skipped. {chunks} chunks embedded." in lines
+    repaired = next(line for line in lines if line.startswith(mended.name))
+    assert repaired.split()[1] == "added"
+    assert "read with repairs (invalid pdf header" in repaired
+    assert "export it again" in repaired
+    embedded = int(chunks) + int(repaired.split()[3])
+    assert f"3 files: 2 added, 1 skipped. {embedded} chunks embedded." in lines
 
 
 def test_cli_remove_deletes_a_document_everywhere(
