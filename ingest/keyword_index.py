@@ -18,7 +18,14 @@ from .models import Chunk
 
 # A word, or words joined by hyphens ("well-being", "co-ordination", "2023-24").
 _TOKEN = re.compile(r"[a-z0-9£%]+(?:-[a-z0-9£%]+)*(?:'[a-z]+)?")
-_HYPHENS = str.maketrans({"’": "'", "\u2010": "-", "\u2011": "-"})
+# Curly apostrophes as straight ones; typeset hyphens (U+2010, U+2011) as "-"; a soft hyphen
+# (U+00AD) only marks where a line may break, so it goes. En dashes stay: they mark ranges.
+_NORMALISE = str.maketrans({"’": "'", "\u2010": "-", "\u2011": "-", "\u00ad": None})
+# A compound of words: hyphenated parts that each begin with a letter ("self-harm", "Q1-Q2"),
+# not a figure ("2023-24", "Covid-19"). The tokenizer joins exactly these.
+_COMPOUND = re.compile(
+    r"(?<![A-Za-z0-9£%-])[A-Za-z][A-Za-z0-9£%]*(?:-[A-Za-z][A-Za-z0-9£%]*)+(?![A-Za-z0-9£%-])"
+)
 _STOPWORDS = frozenset(
     "a an and are as at be been but by for from had has have he her his how i if in into is it "
     "its of on or our she so than that the their them then there these they this those to was "
@@ -27,7 +34,7 @@ _STOPWORDS = frozenset(
 _STAMP = "boardpapers.json"
 # Bumped when the tokens change, so an index built by an older release is rebuilt, not read
 # with queries it no longer agrees with.
-TOKENS_VERSION = 2
+TOKENS_VERSION = 3
 
 
 class Tokenizer:
@@ -45,7 +52,7 @@ class Tokenizer:
 
     def words(self, text: str) -> list[str]:
         words: list[str] = []
-        for token in _TOKEN.findall(text.lower().translate(_HYPHENS)):
+        for token in _TOKEN.findall(normalised(text).lower()):
             parts = token.split("-")
             words.extend(parts)
             if len(parts) > 1 and all(part[:1].isalpha() for part in parts):
@@ -54,6 +61,21 @@ class Tokenizer:
 
     def __call__(self, text: str) -> list[str]:
         return list(self._stemmer.stemWords(self.words(text)))
+
+
+def normalised(text: str) -> str:
+    """The text with apostrophes and hyphens as the tokenizer reads them."""
+    return text.translate(_NORMALISE)
+
+
+def compounds_apart(text: str) -> str:
+    """The text with each compound of words written apart: "self-harm" → "self harm"."""
+    return _COMPOUND.sub(lambda match: match.group(0).replace("-", " "), normalised(text))
+
+
+def compounds_joined(text: str) -> str:
+    """The text with each compound of words written as one: "self-harm" → "selfharm"."""
+    return _COMPOUND.sub(lambda match: match.group(0).replace("-", ""), normalised(text))
 
 
 class KeywordIndex:

@@ -13,6 +13,7 @@ import hashlib
 import logging
 import re
 import statistics
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -91,21 +92,29 @@ class _Collected(logging.Handler):
         self.messages.append(record.getMessage().strip())
 
 
+# pypdf's logger is one per process: one PDF is read at a time, so no warning is credited to
+# another file and no read leaves the logger as another read set it.
+_PDF_READ = threading.Lock()
+
+
 @contextmanager
 def _pdf_reader_warnings() -> Iterator[list[str]]:
     """pypdf's warnings while it reads one file ("incorrect startxref pointer", "Object 172 0
     not defined"), kept for that file's report: printed as they come, they name no file and
-    break into the progress bar. Files are read one at a time, so none is misattributed."""
+    break into the progress bar. Collected whatever level the logger was set to."""
     logger = logging.getLogger("pypdf")
     collected = _Collected()
-    propagate = logger.propagate
-    logger.addHandler(collected)
-    logger.propagate = False
-    try:
-        yield collected.messages
-    finally:
-        logger.removeHandler(collected)
-        logger.propagate = propagate
+    with _PDF_READ:
+        level, propagate = logger.level, logger.propagate
+        logger.addHandler(collected)
+        logger.setLevel(logging.WARNING)
+        logger.propagate = False
+        try:
+            yield collected.messages
+        finally:
+            logger.removeHandler(collected)
+            logger.setLevel(level)
+            logger.propagate = propagate
 
 
 def _check_text_quality(path: Path, pages: list[Page], *, is_pdf: bool) -> None:

@@ -20,7 +20,13 @@ from functools import cache
 import numpy as np
 
 from ingest.acronyms import Glossary
-from ingest.keyword_index import KeywordIndex, Tokenizer
+from ingest.keyword_index import (
+    KeywordIndex,
+    Tokenizer,
+    compounds_apart,
+    compounds_joined,
+    normalised,
+)
 
 # Words that say what kind of answer is wanted, not what it is about.
 QUESTION_WORDS = frozenset(
@@ -47,24 +53,20 @@ def question_stems() -> frozenset[str]:
 
 
 def key_stems(question: str, tokenizer: Tokenizer) -> set[str]:
-    """The question's stems less those of `QUESTION_WORDS`."""
-    return {stem for stem in tokenizer(question) if stem not in question_stems()}
+    """The question's stems less those of `QUESTION_WORDS`; a hyphenated word counts as its
+    words, so a passage writing them apart holds it as well as one hyphenating it."""
+    stems = tokenizer(compounds_apart(question))
+    return {stem for stem in stems if stem not in question_stems()}
 
 
 def spellings(text: str, tokenizer: Tokenizer) -> tuple[frozenset[str], ...]:
-    """The stems a passage must hold to say `text`: a hyphenated word may be written with
-    its parts apart ("self harm", "multi agency") or as one word ("wellbeing"), and the
-    tokenizer gives a hyphenated word both, so either spelling in a passage holds it."""
-    if "-" not in text:
-        return (frozenset(tokenizer(text)),)
-    return (
-        frozenset(tokenizer(text.replace("-", " "))),
-        frozenset(tokenizer(_JOINED.sub("", text))),
-    )
-
-
-# a hyphen between letters, as in "self-harm"; not in "2023-24"
-_JOINED = re.compile(r"(?<=[A-Za-z])-(?=[A-Za-z])")
+    """The stems a passage must hold to say `text`, once per spelling: a hyphenated word
+    may be written with its parts apart ("self harm", "multi agency") or as one word
+    ("wellbeing"), and the tokenizer gives a hyphenated word both, so either spelling in a
+    passage holds it. The spelling with the parts apart comes first."""
+    apart = frozenset(tokenizer(compounds_apart(text)))
+    joined = frozenset(tokenizer(compounds_joined(text)))
+    return (apart,) if joined == apart else (apart, joined)
 
 
 @dataclass(frozen=True)
@@ -84,30 +86,34 @@ def key_concepts(
     forms together), each "A or B" or "A, B or C" (any one), each hyphenated term (all its
     words, or the one word they make), then each remaining key stem the papers use, on its
     own."""
+    question = normalised(question)
     concepts: list[Concept] = []
     taken: set[str] = set()
 
     def spelled(text: str) -> tuple[frozenset[str], ...]:
-        # a word as one ("selfharm") that no paper writes would only inflate the rarity
+        # a word as one ("selfharm") that no paper writes: no passage could hold it that way
         written, *joined = spellings(text, tokenizer)
         return (written, *(form for form in joined if all(map(document_frequency, form))))
 
-    def take(forms: tuple[frozenset[str], ...]) -> None:
+    def take(forms: tuple[frozenset[str], ...], weighed: tuple[frozenset[str], ...]) -> None:
+        """A concept of `forms`, as rare as the rarest stem of `weighed`: the spellings with
+        a compound's parts apart, since the word as one is rarer only for being a spelling."""
         # an acronym made of stopwords ("WHO", "IT") has no stems: a form without any would
         # be held by every passage
         forms = tuple(form for form in forms if form)
-        if not forms:
+        stems = frozenset().union(*(form for form in weighed if form))
+        if not forms or not stems:
             return
-        stems = frozenset().union(*forms)
-        taken.update(stems)
+        taken.update(frozenset().union(*forms))
         frequencies = [document_frequency(stem) for stem in stems]
         rarity = max(math.log(1 + (documents - f + 0.5) / (f + 0.5)) for f in frequencies)
         concepts.append(Concept(forms, rarity))
 
     for acronym, long_form in glossary.pairs_used(question):
-        pair = (*spelled(acronym), *spelled(long_form))
+        acronym_forms, long_forms = spelled(acronym), spelled(long_form)
+        pair = (*acronym_forms, *long_forms)
         if frozenset().union(*pair) - taken:
-            take(pair)
+            take(pair, weighed=(acronym_forms[0], long_forms[0]))
     for match in _ALTERNATIVES.finditer(question):
         # "suicide or self-harm": a passage that names any one answers
         sides = _alternatives(match.group(0))
@@ -119,17 +125,17 @@ def key_concepts(
         anyof = tuple(form for forms in each_side for form in forms)
         stems = frozenset().union(*anyof)
         if len(each_side) > 1 and not stems & taken and any(map(document_frequency, stems)):
-            take(anyof)
+            take(anyof, weighed=tuple(forms[0] for forms in each_side))
     for match in _COMPOUND.finditer(question):
         written, *joined = (form - question_stems() for form in spelled(match.group(0)))
         stems = written.union(*joined)
         if len(written) > 1 and not stems & taken and all(map(document_frequency, written)):
-            take((written, *joined))
-    for stem in dict.fromkeys(tokenizer(question)):
+            take((written, *joined), weighed=(written,))
+    for stem in dict.fromkeys(tokenizer(compounds_apart(question))):
         # A word no live paper uses (a paraphrase's) tells no passage from another, and would
-        # count against every one.
+        # count against every one. A compound not taken above counts as its words.
         if stem not in taken and stem not in question_stems() and document_frequency(stem):
-            take((frozenset({stem}),))
+            take((frozenset({stem}),), weighed=(frozenset({stem}),))
     return concepts
 
 

@@ -301,10 +301,23 @@ def test_what_the_pdf_reader_mends_is_kept_with_the_file_not_logged_loose(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING)
-    loaded = load_file(_generated("junk-before-header", tmp_path))
-    assert any(repair.startswith("invalid pdf header") for repair in loaded.repairs)
-    assert not [record for record in caplog.records if record.name.startswith("pypdf")]
-    assert load_file(KEY_POINTS).repairs == ()
+    pypdf_log = logging.getLogger("pypdf")
+    pypdf_log.setLevel(logging.ERROR)  # as a program quietening pypdf would
+    try:
+        loaded = load_file(_generated("junk-before-header", tmp_path))
+        assert any(repair.startswith("invalid pdf header") for repair in loaded.repairs)
+        assert not [record for record in caplog.records if record.name.startswith("pypdf")]
+        assert load_file(KEY_POINTS).repairs == ()
+        with pytest.raises(UnreadableFileError):
+            load_file(_generated("truncated", tmp_path))
+        # the logger is left as it was found, after a read and after a refusal
+        assert (pypdf_log.level, pypdf_log.propagate, pypdf_log.handlers) == (
+            logging.ERROR,
+            True,
+            [],
+        )
+    finally:
+        pypdf_log.setLevel(logging.NOTSET)
 
 
 def test_damaged_page_costs_only_that_page(tmp_path: Path) -> None:

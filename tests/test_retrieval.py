@@ -7,23 +7,26 @@ Questions here are written for these tests, not taken from the evaluation set.
 from __future__ import annotations
 
 import json
+import math
 import re
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from conftest import KEY_POINTS as KEY_POINTS_PDF
+from conftest import MakeServices
 from fastapi.testclient import TestClient
 
 from ingest.acronyms import Glossary, definitions_in
 from ingest.index import SearchFilters
 from ingest.keyword_index import TOKENS_VERSION, KeywordIndex, Tokenizer
 from ingest.models import Chunk
+from ingest.pipeline import ingest_paths
 from service.answers.evidence import states_figure
 from service.app import create_app
 from service.container import Services
 from service.dates_named import MONTH_MATCH, YEAR_MATCH, dates_named
-from service.key_terms import Concept, coverage, key_concepts, share_held
+from service.key_terms import Concept, coverage, key_concepts, key_stems, share_held
 from service.places import Place, take_places
 from service.retrieval import Hit, Retriever
 from service.settings import Settings
@@ -523,6 +526,43 @@ def test_a_hyphenated_word_no_paper_writes_as_one_is_held_only_apart() -> None:
     ]
 
 
+def _forms(question: str, frequencies: dict[str, int] | None = None) -> list[list[list[str]]]:
+    concepts = key_concepts(
+        question,
+        Glossary({}),
+        Tokenizer(),
+        document_frequency=lambda stem: (frequencies or {}).get(stem, 10),
+        documents=100,
+    )
+    return sorted(sorted(sorted(form) for form in concept.forms) for concept in concepts)
+
+
+def test_a_typeset_hyphen_in_a_question_reads_as_a_hyphen() -> None:
+    assert _forms("Which reports deal with self\u2010harm?") == _forms(
+        "Which reports deal with self-harm?"
+    )
+
+
+def test_a_compound_not_taken_whole_counts_as_its_words() -> None:
+    # "in" is a stopword, so "in-year" is not a two-word concept; "inyear" is no concept
+    # either, or a passage saying "in the year" could never hold it
+    assert _forms("What were the in-year savings?") == [[["save"]], [["year"]]]
+    assert key_stems("What were the in-year savings?", Tokenizer()) == {"year", "save"}
+
+
+def test_a_compound_is_as_rare_as_its_words_not_its_spelling_as_one() -> None:
+    frequencies = {"self": 40, "harm": 20, "selfharm": 1}
+    concepts = key_concepts(
+        "Which reports deal with self-harm?",
+        Glossary({}),
+        Tokenizer(),
+        document_frequency=lambda stem: frequencies.get(stem, 10),
+        documents=100,
+    )
+    [self_harm] = [c for c in concepts if frozenset({"self", "harm"}) in c.forms]
+    assert self_harm.weight == pytest.approx(math.log(1 + (100 - 20 + 0.5) / (20 + 0.5)))
+
+
 @pytest.mark.parametrize(
     ("hyphenated", "joined"),
     [
@@ -584,14 +624,22 @@ def test_a_list_of_alternatives_is_one_concept(question: str, alternatives: list
     ]
 
 
-def test_a_keyword_index_built_with_other_tokens_is_not_read(
-    corpus_services: Services, tmp_path: Path
+@pytest.mark.parametrize("tokens", [None, TOKENS_VERSION - 1])
+def test_a_keyword_index_built_with_other_tokens_is_rebuilt(
+    make_services: MakeServices, settings: Settings, tokens: int | None
 ) -> None:
-    folder = tmp_path / "keyword-index"
-    corpus_services.index.keyword_index().save(folder)
-    assert KeywordIndex.load(folder) is not None
-    stamp_path = folder / "boardpapers.json"
+    ingest_paths([KEY_POINTS_PDF], make_services(settings).index)
+    stamp_path = settings.keyword_index_path / "boardpapers.json"
     stamp = json.loads(stamp_path.read_text())
-    stamp["tokens"] = TOKENS_VERSION - 1  # as an older release wrote it
+    assert stamp["tokens"] == TOKENS_VERSION
+    if tokens is None:
+        del stamp["tokens"]  # releases before the version wrote none
+    else:
+        stamp["tokens"] = tokens
     stamp_path.write_text(json.dumps(stamp))
-    assert KeywordIndex.load(folder) is None
+    assert KeywordIndex.load(settings.keyword_index_path) is None
+
+    # the next process to search rebuilds it from the live chunks, and saves it again
+    index = make_services(settings).index
+    assert len(index.keyword_index()) == index.chunk_count() > 0
+    assert json.loads(stamp_path.read_text())["tokens"] == TOKENS_VERSION
