@@ -513,20 +513,9 @@ def test_alternatives_and_hyphenated_terms_are_one_concept_each() -> None:
     ]
 
 
-def test_a_hyphenated_word_no_paper_writes_as_one_is_held_only_apart() -> None:
-    concepts = key_concepts(
-        "Which reports deal with self-harm?",
-        Glossary({}),
-        Tokenizer(),
-        document_frequency=lambda stem: {"selfharm": 0}.get(stem, 10),
-        documents=100,
-    )
-    assert [sorted(sorted(form) for form in concept.forms) for concept in concepts] == [
-        [["harm", "self"]]
-    ]
-
-
 def _forms(question: str, frequencies: dict[str, int] | None = None) -> list[list[list[str]]]:
+    """The question's concepts' forms, sorted, over 100 passages that hold each stem 10 times
+    unless `frequencies` says otherwise."""
     concepts = key_concepts(
         question,
         Glossary({}),
@@ -535,6 +524,10 @@ def _forms(question: str, frequencies: dict[str, int] | None = None) -> list[lis
         documents=100,
     )
     return sorted(sorted(sorted(form) for form in concept.forms) for concept in concepts)
+
+
+def test_a_hyphenated_word_no_paper_writes_as_one_is_held_only_apart() -> None:
+    assert _forms("Which reports deal with self-harm?", {"selfharm": 0}) == [[["harm", "self"]]]
 
 
 def test_a_typeset_hyphen_in_a_question_reads_as_a_hyphen() -> None:
