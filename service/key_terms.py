@@ -86,7 +86,8 @@ def key_concepts(
     forms together), each "A or B" or "A, B or C" (any one), each hyphenated term (all its
     words, or the one word they make), then each remaining key stem the papers use, on its
     own."""
-    question = normalised(question)
+    # typeset hyphens read as "-" by the patterns below; the glossary matches the text as typed
+    hyphenated = normalised(question)
     concepts: list[Concept] = []
     taken: set[str] = set()
 
@@ -95,13 +96,16 @@ def key_concepts(
         written, *joined = spellings(text, tokenizer)
         return (written, *(form for form in joined if all(map(document_frequency, form))))
 
-    def take(forms: tuple[frozenset[str], ...], weighed: tuple[frozenset[str], ...]) -> None:
-        """A concept of `forms`, as rare as the rarest stem of `weighed`: the spellings with
-        a compound's parts apart, since the word as one is rarer only for being a spelling."""
+    def take(
+        forms: tuple[frozenset[str], ...], weighed: tuple[frozenset[str], ...] | None = None
+    ) -> None:
+        """A concept of `forms`, as rare as the rarest stem of `weighed` (all the forms when
+        not given): the spellings with a compound's parts apart, since the word as one is
+        rarer only for being a spelling."""
         # an acronym made of stopwords ("WHO", "IT") has no stems: a form without any would
         # be held by every passage
         forms = tuple(form for form in forms if form)
-        stems = frozenset().union(*(form for form in weighed if form))
+        stems = frozenset().union(*(form for form in weighed or forms if form))
         if not forms or not stems:
             return
         taken.update(frozenset().union(*forms))
@@ -114,7 +118,7 @@ def key_concepts(
         pair = (*acronym_forms, *long_forms)
         if frozenset().union(*pair) - taken:
             take(pair, weighed=(acronym_forms[0], long_forms[0]))
-    for match in _ALTERNATIVES.finditer(question):
+    for match in _ALTERNATIVES.finditer(hyphenated):
         # "suicide or self-harm": a passage that names any one answers
         sides = _alternatives(match.group(0))
         each_side = [
@@ -126,16 +130,16 @@ def key_concepts(
         stems = frozenset().union(*anyof)
         if len(each_side) > 1 and not stems & taken and any(map(document_frequency, stems)):
             take(anyof, weighed=tuple(forms[0] for forms in each_side))
-    for match in _COMPOUND.finditer(question):
+    for match in _COMPOUND.finditer(hyphenated):
         written, *joined = (form - question_stems() for form in spelled(match.group(0)))
         stems = written.union(*joined)
         if len(written) > 1 and not stems & taken and all(map(document_frequency, written)):
             take((written, *joined), weighed=(written,))
-    for stem in dict.fromkeys(tokenizer(compounds_apart(question))):
+    for stem in dict.fromkeys(tokenizer(compounds_apart(hyphenated))):
         # A word no live paper uses (a paraphrase's) tells no passage from another, and would
         # count against every one. A compound not taken above counts as its words.
         if stem not in taken and stem not in question_stems() and document_frequency(stem):
-            take((frozenset({stem}),), weighed=(frozenset({stem}),))
+            take((frozenset({stem}),))
     return concepts
 
 
