@@ -54,6 +54,12 @@ _SENTENCE_END = re.compile(r"[.!?:;)\"'’”]\s*$")
 # The line under a report's title on a committee cover sheet: "Report by the Director of …".
 _REPORT_BY = re.compile(r"^Report (?:by|of|from)\b", re.IGNORECASE)
 SENTENCE_CASE_HEADING_MAX_WORDS = 8
+_ADDRESS = re.compile(r"\S@\S|https?://|\bwww\.|\w=\w")
+_DATE_ONLY = re.compile(
+    r"^(?:\d{1,2}(?:st|nd|rd|th)?\s+)?(?:january|february|march|april|may|june|july|august|"
+    r"september|october|november|december)\s+\d{4}$",
+    re.IGNORECASE,
+)
 # A heading run into its paragraph: "PREVENTING RADICALISATION The partnership oversees …".
 _RUN_IN_HEADING = re.compile(
     r"^(?P<heading>[A-Z][A-Z&'’-]+(?:\s+(?:[A-Z][A-Z&'’-]*|&))+)\s+(?P<rest>[A-Z][a-z].*)$",
@@ -270,13 +276,19 @@ def classify(text: str, *, line_count: int = 1) -> tuple[BlockKind, str | None]:
         return BlockKind.RECOMMENDATION, paragraph
     if RESOLVED.search(text):
         return BlockKind.RESOLUTION, paragraph
-    if line_count <= 2 and looks_like_heading(text):
+    if line_count <= 2 and looks_like_heading(text) and not _names_no_section(text):
         return BlockKind.HEADING, paragraph
     if BULLET.match(text):
         return BlockKind.BULLET, paragraph
     if numbered or lettered:
         return BlockKind.NUMBERED, paragraph
     return BlockKind.PARAGRAPH, paragraph
+
+
+def _names_no_section(text: str) -> bool:
+    """A line set apart like a heading that names no section: a contact's e-mail, a link, a
+    cover sheet's date. It stands alone, but the text below it is not under it."""
+    return bool(_ADDRESS.search(text) or _DATE_ONLY.match(text.strip()))
 
 
 def looks_like_heading(text: str) -> bool:
@@ -334,6 +346,7 @@ def _is_short_unpunctuated(block: Block) -> bool:
         and text[:1].isupper()
         and not re.search(r"[,.!?:;]", text)
         and not _ENDS_MID_SENTENCE.search(text.lower())
+        and not _names_no_section(text)
     )
 
 
@@ -358,6 +371,7 @@ RUN_IN_HEADING_LEVEL = 3
 def _assign_sections(blocks: list[Block], run_in: Collection[int] = ()) -> None:
     stack: list[tuple[int, str]] = []
     previous: Block | None = None
+    nested: Block | None = None  # the last heading nested under the heading right above it
     for block in blocks:
         if (
             block.kind is BlockKind.HEADING
@@ -378,9 +392,28 @@ def _assign_sections(blocks: list[Block], run_in: Collection[int] = ()) -> None:
                 level = RUN_IN_HEADING_LEVEL
             else:
                 level = _heading_level(block.text)
+            if _just_opened_at(previous, stack, level) and previous is not nested:
+                # Two headings set one under the other, nothing between: the first has no text
+                # of its own, so it introduces the second ("Our Priorities in 2024/25" over
+                # "Fighting modern slavery"), even when both are set alike. Only once, so a run
+                # of heading-like lines does not nest ever deeper.
+                level = stack[-1][0] + 1
+                nested = block
             stack = [(lvl, title) for lvl, title in stack if lvl < level]
             block.section = tuple(title for _, title in stack)
             stack.append((level, block.text))
         else:
             block.section = tuple(title for _, title in stack)
         previous = block
+
+
+def _just_opened_at(previous: Block | None, stack: list[tuple[int, str]], level: int) -> bool:
+    """Whether the block before a heading is a heading of the same level, the one last
+    opened, with no text under it yet."""
+    return (
+        previous is not None
+        and previous.kind is BlockKind.HEADING
+        and bool(stack)
+        and stack[-1][1] == previous.text
+        and stack[-1][0] == level
+    )

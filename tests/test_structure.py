@@ -362,6 +362,9 @@ def test_a_heading_written_like_a_sentence_heads_the_paragraphs_under_it() -> No
     assert heading.kind is BlockKind.HEADING
 
 
+_BODY = "The partnership met four times this year and agreed its plan with every partner."
+
+
 def _page_of_paragraphs(texts: list[str]) -> Page:
     """One page where every text is its own paragraph, set off by a paragraph gap."""
     return Page(number=1, lines=tuple(Line(text, gap_before=2.0) for text in texts))
@@ -380,6 +383,49 @@ def test_a_run_of_short_lines_is_a_list_not_headings() -> None:
     blocks = blocks_from_pages([page])
     assert [b.kind for b in blocks[1:4]] == [BlockKind.PARAGRAPH] * 3
     assert all(b.section == () for b in blocks)
+
+
+def test_a_heading_set_right_above_another_introduces_it(pack: Pack) -> None:
+    # "Our Priorities in 2024/25", then "Fighting modern slavery and serious violence", set
+    # alike: the priorities' paragraphs are under both, not under the second alone
+    line = "Reduce the harm caused by alcohol and drugs misuse."
+    priority = next(b for b in pack[1] if b.text == line)
+    assert priority.section[-2:] == (
+        "Our Priorities in 2024/25",
+        "Fighting modern slavery and serious violence",
+    )
+
+
+def test_stacked_headings_nest_and_the_next_heading_closes_them() -> None:
+    page = _page_of_paragraphs(
+        ["Our Priorities", "Tackling Violence", _BODY, "Our Achievements", _BODY]
+    )
+    blocks = blocks_from_pages([page])
+    assert [b.kind for b in blocks] == [BlockKind.HEADING] * 2 + [
+        BlockKind.PARAGRAPH, BlockKind.HEADING, BlockKind.PARAGRAPH
+    ]  # fmt: skip
+    assert blocks[2].section == ("Our Priorities", "Tackling Violence")
+    # a heading after text is a sibling again, not a child
+    assert blocks[4].section == ("Our Achievements",)
+
+
+def test_a_run_of_stacked_headings_nests_only_once() -> None:
+    # three in a row are more likely a list set like headings than three levels
+    page = _page_of_paragraphs(["Our Priorities", "Tackling Violence", "Knife Crime", _BODY])
+    blocks = blocks_from_pages([page])
+    assert [b.kind for b in blocks[:3]] == [BlockKind.HEADING] * 3
+    assert blocks[3].section == ("Knife Crime",)
+
+
+@pytest.mark.parametrize(
+    "line", ["November 2024", "5th December 2024", "Janice.White@oxfordshire.gov.uk"]
+)
+def test_a_date_or_an_address_set_apart_heads_no_section(line: str) -> None:
+    page = _page_of_paragraphs(["Contact Details", _BODY, line, _BODY])
+    blocks = blocks_from_pages([page])
+    alone = next(b for b in blocks if b.text == line)
+    assert alone.kind is BlockKind.PARAGRAPH
+    assert blocks[-1].section == ("Contact Details",)
 
 
 def test_a_report_inside_a_pack_heads_the_sections_of_that_report(pack: Pack) -> None:
