@@ -80,7 +80,7 @@ class DocumentMeta:
 class Chunk:
     chunk_id: str
     doc_id: str
-    version: str  # sha256 of the file the chunk came from
+    version: str  # the document version: its file's bytes and the reading rules (versions.py)
     ordinal: int
     text: str
     page: int

@@ -1,9 +1,9 @@
 """The ingest pipeline: files → pages → blocks → chunks → index, with a per-file report.
 
-Idempotent (an unchanged file is recognised by its SHA-256 and costs no parsing or
-embedding) and resumable (each file is published on its own; a run that dies leaves every
-finished file live and the next run sweeps the rest). A file that cannot be read is
-reported with its reason and skipped; the batch goes on.
+Idempotent: an unchanged file, recognised by its SHA-256 and the reading rules' number
+(`versions.py`), costs no parsing or embedding. Resumable: each file is published on its own;
+a run that dies leaves every finished file live and the next run sweeps the rest. A file that
+cannot be read is reported with its reason and skipped; the batch goes on.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from .index import PaperIndex
 from .loaders import SUPPORTED_SUFFIXES, UnreadableFileError, load_file, sha256_of
 from .metadata import SIDECAR_NAME, describe, document_id, read_sidecar
 from .structure import blocks_from_pages
+from .versions import document_version
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +109,9 @@ def ingest_file(path: Path, index: PaperIndex) -> FileReport:
     try:
         if not path.is_file():
             raise UnreadableFileError(path, "not found")
-        sha = sha256_of(path)
+        version = document_version(sha256_of(path))
         live = index.document(doc_id)
-        if live is not None and live.version == sha:
+        if live is not None and live.version == version:
             return FileReport(str(path), Outcome.UNCHANGED, doc_id, live.pages, 0)
         loaded = load_file(path)
         blocks = blocks_from_pages(loaded.pages)
@@ -118,9 +119,9 @@ def ingest_file(path: Path, index: PaperIndex) -> FileReport:
             raise UnreadableFileError(path, "no paragraphs of text found")
         meta = describe(path, blocks, loaded.pdf_title, read_sidecar(path.parent))
         count = getattr(index.embeddings, "count_tokens", _approximate_tokens)
-        chunks = chunk_blocks(blocks, meta, sha, count, index.settings.chunk_max_tokens)
+        chunks = chunk_blocks(blocks, meta, version, count, index.settings.chunk_max_tokens)
         extraction = extract(blocks).to_json()
-        index.replace_document(meta, sha, str(path.resolve()), loaded.pages, chunks, extraction)
+        index.replace_document(meta, version, str(path.resolve()), loaded.pages, chunks, extraction)
     except UnreadableFileError as exc:
         return FileReport(str(path), Outcome.SKIPPED, doc_id, reason=exc.reason)
     except Exception as exc:  # one bad file must not stop the batch; the report carries it

@@ -27,6 +27,7 @@ from .loaders import UnreadableFileError, load_file, sha256_of
 from .metadata import document_id
 from .pipeline import FileReport, Outcome, expand_paths, ingest_file
 from .structure import blocks_from_pages
+from .versions import document_version
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ def _backfill_extraction(path: Path, index: PaperIndex) -> None:
     except UnreadableFileError:
         return
     live = index.document(doc_id)
-    if live is None or live.version != sha256_of(path):
+    if live is None or live.version != document_version(sha256_of(path)):
         return
     blocks = blocks_from_pages(loaded.pages)
     index.store_extraction(doc_id, live.version, extract(blocks).to_json())

@@ -16,10 +16,11 @@ from pypdf import PdfWriter
 
 from ingest.chunking import chunk_blocks
 from ingest.index import make_chroma_client
-from ingest.loaders import load_file
+from ingest.loaders import load_file, sha256_of
 from ingest.metadata import describe, document_id
 from ingest.pipeline import Outcome, ingest_paths
 from ingest.structure import blocks_from_pages
+from ingest.versions import document_version
 from service.cli import main
 from service.container import Services
 from service.settings import Settings
@@ -108,6 +109,33 @@ def test_reingest_of_unchanged_files_does_nothing(
     assert services.index.chunk_count() == count
     assert services.index.manifest.generation() == generation  # nothing was republished
     assert_consistent(settings, services)
+
+
+def test_a_file_read_by_older_reading_rules_is_read_again_once(
+    tmp_path: Path, settings: Settings, make_services: MakeServices
+) -> None:
+    path = write_pdf(tmp_path / "2024-03-01_cabinet_library-review.pdf", LIBRARY_TEXT)
+    services = make_services(settings)
+    index = services.index
+    # what an older release left: the same bytes live under the version its rules gave
+    loaded = load_file(path)
+    blocks = blocks_from_pages(loaded.pages)
+    meta = describe(path, blocks, loaded.pdf_title, {})
+    count_tokens = index.embeddings.count_tokens  # type: ignore[attr-defined]
+    old_version = loaded.sha256  # releases before the reading rules had a number
+    chunks = chunk_blocks(blocks, meta, old_version, count_tokens, settings.chunk_max_tokens)
+    index.replace_document(meta, old_version, str(path), loaded.pages, chunks)
+
+    first = ingest_paths([path], index)
+    assert [f.outcome for f in first.files] == [Outcome.UPDATED]
+    live = index.document(meta.doc_id)
+    assert live is not None
+    assert live.version == document_version(sha256_of(path)) != old_version
+    assert {c.version for c in index.manifest.live_chunks()} == {live.version}
+    assert_consistent(settings, services)
+
+    second = ingest_paths([path], index)
+    assert [f.outcome for f in second.files] == [Outcome.UNCHANGED]
 
 
 def test_changed_file_replaces_its_old_version(

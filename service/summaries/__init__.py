@@ -48,7 +48,7 @@ class Theme:
 @dataclass
 class DocumentSummary:
     doc_id: str
-    version: str  # sha256 of the file summarised
+    version: str  # the document version summarised
     mode: str  # "extractive" or "llm"
     title: str
     body: str
