@@ -18,6 +18,7 @@ from ingest.chunking import chunk_blocks
 from ingest.index import make_chroma_client
 from ingest.loaders import load_file, sha256_of
 from ingest.metadata import describe, document_id
+from ingest.models import Chunk, DocumentMeta, LoadedFile
 from ingest.pipeline import Outcome, ingest_paths
 from ingest.structure import blocks_from_pages
 from ingest.versions import document_version
@@ -87,6 +88,18 @@ def assert_consistent(settings: Settings, services: Services) -> None:
     assert len(live) == expected
 
 
+def read_as_version(
+    path: Path, version: str, services: Services, settings: Settings
+) -> tuple[LoadedFile, DocumentMeta, list[Chunk]]:
+    """A file read into chunks of the given version, as an ingest would, not yet indexed."""
+    loaded = load_file(path)
+    blocks = blocks_from_pages(loaded.pages)
+    meta = describe(path, blocks, loaded.pdf_title, {})
+    count_tokens = services.index.embeddings.count_tokens  # type: ignore[attr-defined]
+    chunks = chunk_blocks(blocks, meta, version, count_tokens, settings.chunk_max_tokens)
+    return loaded, meta, chunks
+
+
 def test_reingest_of_unchanged_files_does_nothing(
     tmp_path: Path, settings: Settings, make_services: MakeServices
 ) -> None:
@@ -118,12 +131,8 @@ def test_a_file_read_by_older_reading_rules_is_read_again_once(
     services = make_services(settings)
     index = services.index
     # what an older release left: the same bytes live under the version its rules gave
-    loaded = load_file(path)
-    blocks = blocks_from_pages(loaded.pages)
-    meta = describe(path, blocks, loaded.pdf_title, {})
-    count_tokens = index.embeddings.count_tokens  # type: ignore[attr-defined]
-    old_version = loaded.sha256  # releases before the reading rules had a number
-    chunks = chunk_blocks(blocks, meta, old_version, count_tokens, settings.chunk_max_tokens)
+    old_version = sha256_of(path)  # releases before the reading rules had a number
+    loaded, meta, chunks = read_as_version(path, old_version, services, settings)
     index.replace_document(meta, old_version, str(path), loaded.pages, chunks)
 
     first = ingest_paths([path], index)
@@ -291,13 +300,9 @@ def test_staged_but_unpublished_version_is_invisible_and_swept(
     staged_folder = tmp_path / "staged"
     staged_folder.mkdir()
     staged_file = write_pdf(staged_folder / path.name, LIBRARY_TEXT)
-    loaded = load_file(staged_file)
-    blocks = blocks_from_pages(loaded.pages)
-    meta = describe(path, blocks, loaded.pdf_title, {})
-    count_tokens = services.index.embeddings.count_tokens  # type: ignore[attr-defined]
-    chunks = chunk_blocks(blocks, meta, loaded.sha256, count_tokens, settings.chunk_max_tokens)
+    loaded, meta, chunks = read_as_version(staged_file, sha256_of(staged_file), services, settings)
     staged_ids = {c.chunk_id for c in chunks}
-    index.manifest.stage(meta, loaded.sha256, loaded.pages, chunks)
+    index.manifest.stage(meta, chunks[0].version, loaded.pages, chunks)
     chroma_collection(settings).upsert(
         ids=[c.chunk_id for c in chunks],
         embeddings=index.embeddings.embed_documents([c.context_text() for c in chunks]),
