@@ -54,10 +54,12 @@ _SENTENCE_END = re.compile(r"[.!?:;)\"'’”]\s*$")
 # The line under a report's title on a committee cover sheet: "Report by the Director of …".
 _REPORT_BY = re.compile(r"^Report (?:by|of|from)\b", re.IGNORECASE)
 SENTENCE_CASE_HEADING_MAX_WORDS = 8
-_ADDRESS = re.compile(r"\S@\S|https?://|\bwww\.|\w=\w")
+_ADDRESS = re.compile(r"\S@\S|https?://|\bwww\.|[?&]\w+=|\w=\w+&")
 _DATE_ONLY = re.compile(
-    r"^(?:\d{1,2}(?:st|nd|rd|th)?\s+)?(?:january|february|march|april|may|june|july|august|"
-    r"september|october|november|december)\s+\d{4}$",
+    r"^(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?(?:\d{1,2}(?:st|nd|rd|th)?\s+)?"
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+    r"(?:\s+\d{1,2}(?:st|nd|rd|th)?,)?\s+\d{4}$",
     re.IGNORECASE,
 )
 # A heading run into its paragraph: "PREVENTING RADICALISATION The partnership oversees …".
@@ -371,7 +373,8 @@ RUN_IN_HEADING_LEVEL = 3
 def _assign_sections(blocks: list[Block], run_in: Collection[int] = ()) -> None:
     stack: list[tuple[int, str]] = []
     previous: Block | None = None
-    nested: Block | None = None  # the last heading nested under the heading right above it
+    last_opened: Block | None = None  # the heading on top of the stack
+    introducing = _introducing_headings(blocks, run_in)
     for block in blocks:
         if (
             block.kind is BlockKind.HEADING
@@ -392,28 +395,50 @@ def _assign_sections(blocks: list[Block], run_in: Collection[int] = ()) -> None:
                 level = RUN_IN_HEADING_LEVEL
             else:
                 level = _heading_level(block.text)
-            if _just_opened_at(previous, stack, level) and previous is not nested:
-                # Two headings set one under the other, nothing between: the first has no text
-                # of its own, so it introduces the second ("Our Priorities in 2024/25" over
-                # "Fighting modern slavery"), even when both are set alike. Only once, so a run
-                # of heading-like lines does not nest ever deeper.
-                level = stack[-1][0] + 1
-                nested = block
+            if previous is not None and id(previous) in introducing and previous is last_opened:
+                level = max(level, stack[-1][0] + 1)
             stack = [(lvl, title) for lvl, title in stack if lvl < level]
             block.section = tuple(title for _, title in stack)
             stack.append((level, block.text))
+            last_opened = block
         else:
             block.section = tuple(title for _, title in stack)
         previous = block
 
 
-def _just_opened_at(previous: Block | None, stack: list[tuple[int, str]], level: int) -> bool:
-    """Whether the block before a heading is a heading of the same level, the one last
-    opened, with no text under it yet."""
-    return (
-        previous is not None
-        and previous.kind is BlockKind.HEADING
-        and bool(stack)
-        and stack[-1][1] == previous.text
-        and stack[-1][0] == level
-    )
+def _introducing_headings(blocks: list[Block], run_in: Collection[int]) -> set[int]:
+    """Ids of the headings that introduce the heading set right below them.
+
+    Two headings set alike, one right above the other, with text below the pair and none
+    between ("Our Priorities in 2024/25" over "Fighting modern slavery …"): the first has no
+    text of its own, so it names what the second belongs to. Only a pair standing alone: a
+    run of three or more heading-like lines is a list, a contents page, form labels or table
+    cells; a numbered heading or an agenda item says its own level; a repeat is no parent."""
+
+    def plain_heading(index: int) -> bool:
+        block = blocks[index] if 0 <= index < len(blocks) else None
+        return (
+            block is not None
+            and block.kind is BlockKind.HEADING
+            and id(block) not in run_in
+            and not _NUMBERED_STRICT.match(block.text)
+            and not _REPORT_BY.match(block.text)
+        )
+
+    def any_heading(index: int) -> bool:
+        return 0 <= index < len(blocks) and blocks[index].kind in (
+            BlockKind.HEADING,
+            BlockKind.AGENDA_ITEM,
+        )
+
+    return {
+        id(blocks[index])
+        for index in range(len(blocks) - 1)
+        if plain_heading(index)
+        and plain_heading(index + 1)
+        and not any_heading(index - 1)
+        and not any_heading(index + 2)
+        and index + 2 < len(blocks)
+        and blocks[index].text != blocks[index + 1].text
+        and _heading_level(blocks[index].text) == _heading_level(blocks[index + 1].text)
+    }

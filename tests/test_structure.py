@@ -409,12 +409,20 @@ def test_stacked_headings_nest_and_the_next_heading_closes_them() -> None:
     assert blocks[4].section == ("Our Achievements",)
 
 
-def test_a_run_of_stacked_headings_nests_only_once() -> None:
-    # three in a row are more likely a list set like headings than three levels
-    page = _page_of_paragraphs(["Our Priorities", "Tackling Violence", "Knife Crime", _BODY])
-    blocks = blocks_from_pages([page])
-    assert [b.kind for b in blocks[:3]] == [BlockKind.HEADING] * 3
-    assert blocks[3].section == ("Knife Crime",)
+@pytest.mark.parametrize(
+    "headings",
+    [
+        # a run of heading-like lines is a list, form labels or table cells, not levels
+        ["Our Priorities", "Tackling Violence", "Knife Crime"],
+        ["Our Priorities", "Tackling Violence", "Knife Crime", "Domestic Abuse"],
+        # a numbered heading says its own level
+        ["5. Financial Implications", "6. Legal Implications"],
+    ],
+)
+def test_headings_that_do_not_introduce_the_next(headings: list[str]) -> None:
+    blocks = blocks_from_pages([_page_of_paragraphs([*headings, _BODY])])
+    assert [b.kind for b in blocks] == [BlockKind.HEADING] * len(headings) + [BlockKind.PARAGRAPH]
+    assert blocks[-1].section == (headings[-1],)
 
 
 @pytest.mark.parametrize(
