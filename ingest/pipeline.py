@@ -114,6 +114,7 @@ def ingest_file(path: Path, index: PaperIndex) -> FileReport:
         if live is not None and live.version == version:
             return FileReport(str(path), Outcome.UNCHANGED, doc_id, live.pages, 0)
         loaded = load_file(path)
+        version = document_version(loaded.sha256)  # the bytes read, if the file changed since
         blocks = blocks_from_pages(loaded.pages)
         if not blocks:
             raise UnreadableFileError(path, "no paragraphs of text found")

@@ -3,14 +3,18 @@
 Ingest and sync skip a file whose version is live already. When a release reads papers
 differently (where headings fall, how chunks are cut), the same bytes give other chunks, so
 the rules' own number is part of the version: the next ingest or sync reads every file again
-once, and a data folder built by an older release catches up without being wiped.
+once, and a data folder built by an older release catches up without being wiped. (Stored
+summaries belong to a version, so they are made again; a document kept after its file went,
+`sync --keep-removed`, keeps the chunks it has.)
 """
 
 from __future__ import annotations
 
 import hashlib
 
-# Bump whenever structure or chunking gives different chunks or sections for the same file.
+# Bump whenever the same file would be stored differently: what the loaders read, the
+# structure (blocks, headings, sections), chunking, extraction or the metadata described.
+# A change to the chunk size setting is not caught: re-ingest into a fresh data folder.
 # 2: a heading set right above another introduces it; dates and addresses head no section.
 READING_RULES = 2
 

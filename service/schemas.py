@@ -85,7 +85,10 @@ class DocumentOut(BaseModel):
 
 
 class DocumentDetail(DocumentOut):
-    version: str = Field(description="SHA-256 of the ingested file.")
+    version: str = Field(
+        description="The document version: a SHA-256 of the ingested file's bytes and the"
+        " reading rules that made its chunks; it changes when either does."
+    )
     pages: int
     chunks: int
     ingested_at: str

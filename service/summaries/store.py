@@ -1,4 +1,4 @@
-"""Stored summaries, keyed by document version (the file's SHA-256) and mode.
+"""Stored summaries, keyed by document version (the file and the rules that read it) and mode.
 
 A summary is recomputed only when its paper changes: a new version has no stored summary, and
 storing one drops the paper's summaries of other versions. A SQLite file of its own beside the
