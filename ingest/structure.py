@@ -278,7 +278,7 @@ def classify(text: str, *, line_count: int = 1) -> tuple[BlockKind, str | None]:
         return BlockKind.RECOMMENDATION, paragraph
     if RESOLVED.search(text):
         return BlockKind.RESOLUTION, paragraph
-    if line_count <= 2 and looks_like_heading(text) and not _names_no_section(text):
+    if line_count <= 2 and looks_like_heading(text):
         return BlockKind.HEADING, paragraph
     if BULLET.match(text):
         return BlockKind.BULLET, paragraph
@@ -289,7 +289,7 @@ def classify(text: str, *, line_count: int = 1) -> tuple[BlockKind, str | None]:
 
 def _names_no_section(text: str) -> bool:
     """A line set apart like a heading that names no section: a contact's e-mail, a link, a
-    cover sheet's date. It stands alone, but the text below it is not under it."""
+    cover sheet's date. It stands alone and opens a chunk, but the text below is not under it."""
     return bool(_ADDRESS.search(text) or _DATE_ONLY.match(text.strip()))
 
 
@@ -387,6 +387,8 @@ def _assign_sections(blocks: list[Block], run_in: Collection[int] = ()) -> None:
             previous.section = ()
             stack = [(0, previous.text)]
             block.section = (previous.text,)
+        elif block.kind is BlockKind.HEADING and _names_no_section(block.text):
+            block.section = tuple(title for _, title in stack)
         elif block.kind in (BlockKind.HEADING, BlockKind.AGENDA_ITEM):
             # An agenda item opens the report that follows it in a pack.
             if block.kind is BlockKind.AGENDA_ITEM:
@@ -423,6 +425,7 @@ def _introducing_headings(blocks: list[Block], run_in: Collection[int]) -> set[i
             and id(block) not in run_in
             and not _NUMBERED_STRICT.match(block.text)
             and not _REPORT_BY.match(block.text)
+            and not _names_no_section(block.text)
         )
 
     def any_heading(index: int) -> bool:
