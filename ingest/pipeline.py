@@ -109,12 +109,13 @@ def ingest_file(path: Path, index: PaperIndex) -> FileReport:
     try:
         if not path.is_file():
             raise UnreadableFileError(path, "not found")
-        version = document_version(sha256_of(path))
+        version = document_version(sha256_of(path), index.settings.chunk_max_tokens)
         live = index.document(doc_id)
         if live is not None and live.version == version:
             return FileReport(str(path), Outcome.UNCHANGED, doc_id, live.pages, 0)
         loaded = load_file(path)
-        version = document_version(loaded.sha256)  # the bytes read, if the file changed since
+        # the bytes read, should the file have changed since
+        version = document_version(loaded.sha256, index.settings.chunk_max_tokens)
         blocks = blocks_from_pages(loaded.pages)
         if not blocks:
             raise UnreadableFileError(path, "no paragraphs of text found")

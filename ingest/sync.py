@@ -147,7 +147,9 @@ def _backfill_extraction(path: Path, index: PaperIndex) -> None:
     except UnreadableFileError:
         return
     live = index.document(doc_id)
-    if live is None or live.version != document_version(sha256_of(path)):
+    if live is None or live.version != document_version(
+        sha256_of(path), index.settings.chunk_max_tokens
+    ):
         return
     blocks = blocks_from_pages(loaded.pages)
     index.store_extraction(doc_id, live.version, extract(blocks).to_json())

@@ -139,12 +139,28 @@ def test_a_file_read_by_older_reading_rules_is_read_again_once(
     assert [f.outcome for f in first.files] == [Outcome.UPDATED]
     live = index.document(meta.doc_id)
     assert live is not None
-    assert live.version == document_version(sha256_of(path)) != old_version
+    version = document_version(sha256_of(path), settings.chunk_max_tokens)
+    assert live.version == version != old_version
     assert {c.version for c in index.manifest.live_chunks()} == {live.version}
     assert_consistent(settings, services)
 
     second = ingest_paths([path], index)
     assert [f.outcome for f in second.files] == [Outcome.UNCHANGED]
+
+
+def test_a_new_chunk_size_rechunks_unchanged_files(
+    tmp_path: Path, settings: Settings, make_services: MakeServices
+) -> None:
+    path = write_pdf(tmp_path / "2024-03-01_cabinet_library-review.pdf", LIBRARY_TEXT * 4)
+    assert ingest_paths([path], make_services(settings).index).ok
+    smaller = settings.model_copy(update={"chunk_max_tokens": 96})
+    services = make_services(smaller)
+    before = services.index.chunk_count()
+
+    report = ingest_paths([path], services.index)
+    assert [f.outcome for f in report.files] == [Outcome.UPDATED]
+    assert services.index.chunk_count() > before
+    assert_consistent(smaller, services)
 
 
 def test_changed_file_replaces_its_old_version(
