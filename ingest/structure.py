@@ -373,7 +373,6 @@ RUN_IN_HEADING_LEVEL = 3
 def _assign_sections(blocks: list[Block], run_in: Collection[int] = ()) -> None:
     stack: list[tuple[int, str]] = []
     previous: Block | None = None
-    last_opened: Block | None = None  # the heading on top of the stack
     introducing = _introducing_headings(blocks, run_in)
     for block in blocks:
         if (
@@ -397,12 +396,12 @@ def _assign_sections(blocks: list[Block], run_in: Collection[int] = ()) -> None:
                 level = RUN_IN_HEADING_LEVEL
             else:
                 level = _heading_level(block.text)
-            if previous is not None and id(previous) in introducing and previous is last_opened:
+            if previous is not None and id(previous) in introducing:
+                # an introducing heading is a plain one, so it is the one last opened
                 level = max(level, stack[-1][0] + 1)
             stack = [(lvl, title) for lvl, title in stack if lvl < level]
             block.section = tuple(title for _, title in stack)
             stack.append((level, block.text))
-            last_opened = block
         else:
             block.section = tuple(title for _, title in stack)
         previous = block
@@ -417,11 +416,9 @@ def _introducing_headings(blocks: list[Block], run_in: Collection[int]) -> set[i
     run of three or more heading-like lines is a list, a contents page, form labels or table
     cells; a numbered heading or an agenda item says its own level; a repeat is no parent."""
 
-    def plain_heading(index: int) -> bool:
-        block = blocks[index] if 0 <= index < len(blocks) else None
+    def plain_heading(block: Block) -> bool:
         return (
-            block is not None
-            and block.kind is BlockKind.HEADING
+            block.kind is BlockKind.HEADING
             and id(block) not in run_in
             and not _NUMBERED_STRICT.match(block.text)
             and not _REPORT_BY.match(block.text)
@@ -435,13 +432,12 @@ def _introducing_headings(blocks: list[Block], run_in: Collection[int]) -> set[i
         )
 
     return {
-        id(blocks[index])
-        for index in range(len(blocks) - 1)
-        if plain_heading(index)
-        and plain_heading(index + 1)
+        id(first)
+        for index, (first, second) in enumerate(zip(blocks, blocks[1:-1], strict=False))
+        if plain_heading(first)
+        and plain_heading(second)
         and not any_heading(index - 1)
-        and not any_heading(index + 2)
-        and index + 2 < len(blocks)
-        and blocks[index].text != blocks[index + 1].text
-        and _heading_level(blocks[index].text) == _heading_level(blocks[index + 1].text)
+        and not any_heading(index + 2)  # there is a block below the pair: zip stops before it
+        and first.text != second.text
+        and _heading_level(first.text) == _heading_level(second.text)
     }

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from .extraction import extract
 from .index import PaperIndex
-from .loaders import UnreadableFileError, load_file, sha256_of
+from .loaders import UnreadableFileError, load_file
 from .metadata import document_id
 from .pipeline import FileReport, Outcome, expand_paths, ingest_file
 from .structure import blocks_from_pages
@@ -148,7 +148,7 @@ def _backfill_extraction(path: Path, index: PaperIndex) -> None:
         return
     live = index.document(doc_id)
     if live is None or live.version != document_version(
-        sha256_of(path), index.settings.chunk_max_tokens
+        loaded.sha256, index.settings.chunk_max_tokens
     ):
         return
     blocks = blocks_from_pages(loaded.pages)
