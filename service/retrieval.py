@@ -19,12 +19,16 @@ from ingest.models import Chunk
 from .dates_named import dates_named
 from .key_terms import coverage, key_concepts_in
 from .places import take_places
+from .question_parts import question_parts
 from .reranking import Reranker
 from .settings import Settings
 
 # "Which documents …", "across the papers": the answer is a spread of places, not the five
 # best paragraphs of one paper.
 _ASKS_ACROSS_PAPERS = re.compile(r"\b(?:documents|papers|across)\b", re.IGNORECASE)
+# A question asking two things is searched whole and part by part. Searched whole, its words
+# mostly say one part, so at full weight it would count that part twice.
+WHOLE_QUESTION_SHARE = 0.5
 
 
 @dataclass
@@ -77,18 +81,19 @@ class Retriever:
         # room for k places when chunks join others or repeat them; k counts places, so a
         # filter admitting few passages may give fewer
         candidates = max(self.settings.candidates, k * (self.settings.passage_max_chunks + 1))
-        expanded = self.expand(query)
-        vector = self.index.embeddings.embed_query(expanded)
-        dense = self.index.dense_search(vector, candidates, filters)
-        keyword = self._keyword_ranking(expanded, candidates, filters)
-        fused = self._fuse(dense, keyword)
-        chunks = self.index.manifest.chunks_by_id(fused)  # live chunks only
-        self._lift_papers_dated_as_named(query, fused, chunks)
-        self._weigh_by_key_terms_held(query, fused)
-        ranked = sorted(fused.items(), key=lambda item: item[1], reverse=True)
-        ranked = [(chunk_id, score) for chunk_id, score in ranked if chunk_id in chunks]
+        ranked, chunks, dense, keyword = self._ranking(query, candidates, filters)
+        parts = question_parts(query) if self.settings.search_question_parts else [query]
+        if len(parts) > 1:
+            # the whole question's ranking with each part's: each part's best passages
+            # rise, and what answers several parts rises most
+            part_rankings = []
+            for part in parts:
+                part_ranked, part_chunks, _, _ = self._ranking(part, candidates, filters)
+                part_rankings.append(part_ranked)
+                chunks.update(part_chunks)
+            ranked = _sum_of_scaled_scores(ranked, part_rankings)
         if self.reranker is not None:
-            ranked = self._rerank(expanded, ranked, chunks, self.reranker)
+            ranked = self._rerank(self.expand(query), ranked, chunks, self.reranker)
         if _ASKS_ACROSS_PAPERS.search(query) and self.settings.across_papers_discount < 1:
             # as deep as joining adjacent chunks into passages may reach for k places
             depth = k * self.settings.passage_max_chunks
@@ -96,6 +101,7 @@ class Retriever:
                 ranked, chunks, self.settings.across_papers_discount, depth
             )
         places = take_places(ranked, chunks, k, self.settings.passage_max_chunks)
+        # the scores the whole question gave (the evidence check weighs them against it)
         dense_scores = dict(dense)
         keyword_scores = dict(keyword)
         return [
@@ -109,6 +115,25 @@ class Retriever:
             )
             for place in places
         ]
+
+    def _ranking(
+        self, query: str, candidates: int, filters: SearchFilters | None
+    ) -> tuple[
+        list[tuple[str, float]], dict[str, Chunk], list[tuple[str, float]], list[tuple[str, float]]
+    ]:
+        """The live chunks for `query`, best first, scored, with the dense and keyword
+        rankings they were fused from."""
+        expanded = self.expand(query)
+        vector = self.index.embeddings.embed_query(expanded)
+        dense = self.index.dense_search(vector, candidates, filters)
+        keyword = self._keyword_ranking(expanded, candidates, filters)
+        fused = self._fuse(dense, keyword)
+        chunks = self.index.manifest.chunks_by_id(fused)  # live chunks only
+        self._lift_papers_dated_as_named(query, fused, chunks)
+        self._weigh_by_key_terms_held(query, fused)
+        ranked = sorted(fused.items(), key=lambda item: item[1], reverse=True)
+        ranked = [(chunk_id, score) for chunk_id, score in ranked if chunk_id in chunks]
+        return ranked, chunks, dense, keyword
 
     def expand(self, query: str) -> str:
         """The query with the other form of each acronym or long form it uses, as the papers
@@ -189,13 +214,38 @@ class Retriever:
         self, dense: list[tuple[str, float]], keyword: list[tuple[str, float]]
     ) -> dict[str, float]:
         """Weighted reciprocal-rank fusion: robust to the two scores' different scales."""
-        constant = self.settings.fusion_k
-        fused: dict[str, float] = {}
-        for weight, ranking in ((self.settings.dense_weight, dense),
-                                (self.settings.keyword_weight, keyword)):  # fmt: skip
-            for rank, (chunk_id, _) in enumerate(ranking, start=1):
-                fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (constant + rank)
-        return fused
+        return _reciprocal_rank_fusion(
+            [(self.settings.dense_weight, dense), (self.settings.keyword_weight, keyword)],
+            self.settings.fusion_k,
+        )
+
+
+def _reciprocal_rank_fusion(
+    weighted_rankings: list[tuple[float, list[tuple[str, float]]]], constant: int
+) -> dict[str, float]:
+    """Each chunk's sum over the rankings of weight / (constant + its rank there)."""
+    fused: dict[str, float] = {}
+    for weight, ranking in weighted_rankings:
+        for rank, (chunk_id, _) in enumerate(ranking, start=1):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (constant + rank)
+    return fused
+
+
+def _sum_of_scaled_scores(
+    whole: list[tuple[str, float]], parts: list[list[tuple[str, float]]]
+) -> list[tuple[str, float]]:
+    """The rankings of a question and of its parts as one: each chunk's scores summed, each
+    ranking's scaled so its best chunk scores 1 (the whole question's to `WHOLE_QUESTION_SHARE`).
+    By score, not rank: a chunk first for one part stays above one middling for every part,
+    which reciprocal rank would lift over it."""
+    summed: dict[str, float] = {}
+    for share, ranking in [(WHOLE_QUESTION_SHARE, whole), *((1.0, part) for part in parts)]:
+        if not ranking or ranking[0][1] <= 0:
+            continue
+        scale = share / ranking[0][1]
+        for chunk_id, score in ranking:
+            summed[chunk_id] = summed.get(chunk_id, 0.0) + score * scale
+    return sorted(summed.items(), key=lambda item: item[1], reverse=True)
 
 
 def _spread_across_papers(

@@ -75,6 +75,13 @@ class Settings(IngestSettings):
         " this many chunks; 1 keeps every chunk a passage of its own.",
     )
 
+    search_question_parts: bool = Field(
+        True,
+        description='A question asking two things ("who chaired … in June 2017, and who'
+        ' chairs … according to the 2024/25 report?") is also searched part by part, each'
+        " part's ranking fused with the whole question's, so each part brings its passages.",
+    )
+
     expand_acronyms: bool = Field(
         True, description="Expand queries with the acronyms the papers define, both ways."
     )

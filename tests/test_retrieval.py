@@ -28,6 +28,7 @@ from service.container import Services
 from service.dates_named import MONTH_MATCH, YEAR_MATCH, dates_named
 from service.key_terms import Concept, coverage, key_concepts, key_stems, share_held
 from service.places import Place, take_places
+from service.question_parts import question_parts
 from service.retrieval import Hit, Retriever
 from service.settings import Settings
 
@@ -636,3 +637,48 @@ def test_a_keyword_index_built_with_other_tokens_is_rebuilt(
     index = make_services(settings).index
     assert len(index.keyword_index()) == index.chunk_count() > 0
     assert json.loads(stamp_path.read_text())["tokens"] == TOKENS_VERSION
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        (
+            "What was the re-offending rate in 2014, and which board owns the action plan?",
+            ["What was the re-offending rate in 2014", "which board owns the action plan"],
+        ),
+        (
+            "How many concerns did OSAB receive in 2023/24? What share led to enquiries?",
+            ["How many concerns did OSAB receive in 2023/24", "What share led to enquiries"],
+        ),
+        # "its" points back at the first part's name; alone it could be anyone's
+        (
+            "Who chaired the Safer Oxfordshire Partnership in 2017, and who chairs its board?",
+            [
+                "Who chaired the Safer Oxfordshire Partnership in 2017",
+                "who chairs Safer Oxfordshire Partnership's board",
+            ],
+        ),
+        # one question, or a second part too short to say anything of its own
+        ("What does the protocol say about the Oversight Committee and its role?", None),
+        ("When was the portal due to become available, and where?", None),
+    ],
+)
+def test_a_question_asking_two_things_has_two_parts(question: str, parts: list[str] | None) -> None:
+    assert question_parts(question) == (parts or [question])
+
+
+def test_each_part_of_a_two_part_question_brings_its_passage(corpus_services: Services) -> None:
+    # the papers: the 2017/18 agreement gives the adult re-offending rate (24.6%); the 2024
+    # pack says the domestic abuse board owns a strategic action plan. Searched whole, the
+    # question's domestic-abuse words take every place.
+    question = (
+        "What was the adult re-offending rate in 2014, and which board owns the domestic"
+        " abuse strategic action plan?"
+    )
+    settings = corpus_services.settings.model_copy(update={"search_question_parts": False})
+    whole = Retriever(corpus_services.index, settings).search(question, k=5)
+    assert not any("24.6%" in hit.text for hit in whole)
+
+    hits = corpus_services.retriever.search(question, k=5)
+    assert any(hit.chunk.doc_id == CSA and "24.6%" in hit.text for hit in hits)
+    assert any(hit.chunk.doc_id == PACK and "strategic action plan" in hit.text for hit in hits)
