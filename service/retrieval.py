@@ -3,8 +3,9 @@
 Hybrid: dense similarity from Chroma and BM25 from the keyword index, each restricted by the
 filters inside its own index, fused by weighted reciprocal rank, then weighed by how many of
 the question's key terms each passage holds. A question that names a date ("the July 2017
-key points") lifts the papers dated then; one asked across the papers ("which documents …")
-has its results spread across them. The ranked chunks become places (`places.py`): adjacent
+key points") lifts the papers dated then; one that asks two things is also searched part by
+part (`question_parts.py`); one asked across the papers ("which documents …") has its
+results spread across them. The ranked chunks become places (`places.py`): adjacent
 chunks join, and text printed twice is shown once.
 """
 
