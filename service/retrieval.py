@@ -12,6 +12,7 @@ chunks join, and text printed twice is shown once.
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass, field
 
 from ingest.index import PaperIndex, SearchFilters
@@ -79,28 +80,16 @@ class Retriever:
         query = query.strip()
         if not query:
             return []
+        ranked, chunks, dense, keyword = self._ordered(query, self.settings.candidates, filters)
         # room for k places when chunks join others or repeat them; k counts places, so a
         # filter admitting few passages may give fewer
-        candidates = max(self.settings.candidates, k * (self.settings.passage_max_chunks + 1))
-        ranked, chunks, dense, keyword = self._ranking(query, candidates, filters)
-        parts = question_parts(query) if self.settings.search_question_parts else [query]
-        if len(parts) > 1:
-            # the whole question's ranking with each part's: each part's best passages
-            # rise, and what answers several parts rises most
-            part_rankings = []
-            for part in parts:
-                part_ranked, part_chunks, _, _ = self._ranking(part, candidates, filters)
-                part_rankings.append(part_ranked)
-                chunks.update(part_chunks)
-            ranked = _sum_of_scaled_scores(ranked, part_rankings)
-        if self.reranker is not None:
-            ranked = self._rerank(self.expand(query), ranked, chunks, self.reranker)
-        if _ASKS_ACROSS_PAPERS.search(query) and self.settings.across_papers_discount < 1:
-            # as deep as joining adjacent chunks into passages may reach for k places
-            depth = k * self.settings.passage_max_chunks
-            ranked = _spread_across_papers(
-                ranked, chunks, self.settings.across_papers_discount, depth
-            )
+        needed = k * (self.settings.passage_max_chunks + 1)
+        if needed > self.settings.candidates:
+            # deeper candidates only follow: the first places stay those a shorter list has
+            deeper, deeper_chunks, _, _ = self._ordered(query, needed, filters)
+            taken = {chunk_id for chunk_id, _ in ranked}
+            ranked += [(chunk_id, score) for chunk_id, score in deeper if chunk_id not in taken]
+            chunks.update(deeper_chunks)
         places = take_places(ranked, chunks, k, self.settings.passage_max_chunks)
         # the scores the whole question gave (the evidence check weighs them against it)
         dense_scores = dict(dense)
@@ -117,6 +106,30 @@ class Retriever:
             for place in places
         ]
 
+    def _ordered(
+        self, query: str, candidates: int, filters: SearchFilters | None
+    ) -> tuple[
+        list[tuple[str, float]], dict[str, Chunk], list[tuple[str, float]], list[tuple[str, float]]
+    ]:
+        """Every candidate chunk in the order its places are taken, from each retriever's
+        best `candidates`, with the whole question's dense and keyword rankings."""
+        ranked, chunks, dense, keyword = self._ranking(query, candidates, filters)
+        parts = question_parts(query) if self.settings.search_question_parts else [query]
+        if len(parts) > 1:
+            # the whole question's ranking with each part's: each part's best passages
+            # rise, and what answers several parts rises most
+            part_rankings = []
+            for part in parts:
+                part_ranked, part_chunks, _, _ = self._ranking(part, candidates, filters)
+                part_rankings.append(part_ranked)
+                chunks.update(part_chunks)
+            ranked = _sum_of_scaled_scores(ranked, part_rankings)
+        if self.reranker is not None:
+            ranked = self._rerank(self.expand(query), ranked, chunks, self.reranker)
+        if _ASKS_ACROSS_PAPERS.search(query) and self.settings.across_papers_discount < 1:
+            ranked = _spread_across_papers(ranked, chunks, self.settings.across_papers_discount)
+        return ranked, chunks, dense, keyword
+
     def _ranking(
         self, query: str, candidates: int, filters: SearchFilters | None
     ) -> tuple[
@@ -130,10 +143,10 @@ class Retriever:
         keyword = self._keyword_ranking(expanded, candidates, filters)
         fused = self._fuse(dense, keyword)
         chunks = self.index.manifest.chunks_by_id(fused)  # live chunks only
+        fused = {chunk_id: score for chunk_id, score in fused.items() if chunk_id in chunks}
         self._lift_papers_dated_as_named(query, fused, chunks)
         self._weigh_by_key_terms_held(query, fused)
         ranked = sorted(fused.items(), key=lambda item: item[1], reverse=True)
-        ranked = [(chunk_id, score) for chunk_id, score in ranked if chunk_id in chunks]
         return ranked, chunks, dense, keyword
 
     def expand(self, query: str) -> str:
@@ -166,8 +179,9 @@ class Retriever:
         if not named or not self.settings.date_weight:
             return
         top_rank_worth = 1.0 / (self.settings.fusion_k + 1)
-        for chunk_id, chunk in chunks.items():
-            match = named.match(chunk.meta.date if chunk.meta else None)
+        for chunk_id in fused:
+            meta = chunks[chunk_id].meta
+            match = named.match(meta.date if meta else None)
             if match:
                 fused[chunk_id] += self.settings.date_weight * match * top_rank_worth
 
@@ -250,20 +264,27 @@ def _sum_of_scaled_scores(
 
 
 def _spread_across_papers(
-    ranked: list[tuple[str, float]], chunks: dict[str, Chunk], discount: float, k: int
+    ranked: list[tuple[str, float]], chunks: dict[str, Chunk], discount: float
 ) -> list[tuple[str, float]]:
-    """Greedy re-ranking: each passage's score is multiplied by `discount` once for every
-    passage of the same paper already placed above it. Scores stay the fused ones."""
-    pool = list(ranked)
-    placed: list[tuple[str, float]] = []
-    shown: dict[str, int] = {}
-    while pool and len(placed) < k:
-        best = max(
-            range(len(pool)),
-            key=lambda i: pool[i][1] * discount ** shown.get(chunks[pool[i][0]].doc_id, 0),
-        )
-        chunk_id, score = pool.pop(best)
-        placed.append((chunk_id, score))
-        doc_id = chunks[chunk_id].doc_id
-        shown[doc_id] = shown.get(doc_id, 0) + 1
-    return placed + pool
+    """Greedy re-ranking of the whole list: each passage's score is multiplied by `discount`
+    once for every passage of the same paper placed above it. Scores stay the fused ones.
+    Each paper's passages keep their order, so the next pick is one of the papers' best left;
+    and the first places do not depend on how many are asked for."""
+    queues: dict[str, deque[tuple[int, str, float]]] = {}
+    for position, (chunk_id, score) in enumerate(ranked):
+        queues.setdefault(chunks[chunk_id].doc_id, deque()).append((position, chunk_id, score))
+    shown = dict.fromkeys(queues, 0)
+    spread: list[tuple[str, float]] = []
+    while queues:
+
+        def discounted(doc_id: str) -> tuple[float, int]:
+            position, _, score = queues[doc_id][0]
+            return score * discount ** shown[doc_id], -position  # ties: the higher ranked
+
+        doc_id = max(queues, key=discounted)
+        _, chunk_id, score = queues[doc_id].popleft()
+        spread.append((chunk_id, score))
+        shown[doc_id] += 1
+        if not queues[doc_id]:
+            del queues[doc_id]
+    return spread

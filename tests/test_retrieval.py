@@ -682,3 +682,21 @@ def test_each_part_of_a_two_part_question_brings_its_passage(corpus_services: Se
     hits = corpus_services.retriever.search(question, k=5)
     assert any(hit.chunk.doc_id == CSA and "24.6%" in hit.text for hit in hits)
     assert any(hit.chunk.doc_id == PACK and "strategic action plan" in hit.text for hit in hits)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Where does the December 2024 pack discuss suicide prevention or self-harm?",
+        "What is said about knife crime and serious youth violence?",
+        "Which papers mention hate crime?",
+    ],
+)
+def test_the_best_places_do_not_depend_on_how_many_are_asked_for(
+    corpus_services: Services, question: str
+) -> None:
+    # asking for fifty places fetches deeper candidates; the first ten must stay the ten
+    first_ten = [hit.chunk.chunk_id for hit in corpus_services.retriever.search(question, k=10)]
+    of_fifty = corpus_services.retriever.search(question, k=50)
+    assert len(of_fifty) == 50
+    assert [hit.chunk.chunk_id for hit in of_fifty[:10]] == first_ten
