@@ -6,49 +6,65 @@ different years. Searched whole, the part whose words are more common in the pap
 every place. Retrieval also searches each part on its own (with its own dates), so each part
 brings its own passages.
 
-A part that points back with "its" or "their" gets the name it points at: the longest name
-of several capitalised words in the first part ("… Safer Oxfordshire Partnership …, and who
-chairs its Coordination Group" → "who chairs Safer Oxfordshire Partnership's Coordination
-Group"). Alone, "its Coordination Group" could be anyone's.
+A second question is one joined by a comma and "and" to a question word (", and who …"), or
+one after a question mark. "The link between poverty and how children do" is one question.
+
+A part that points back with "its", naming nothing before it, gets the name it points at: the
+longest name of several capitalised words in the first part ("… Safer Oxfordshire
+Partnership …, and who chairs its Coordination Group" → "who chairs Safer Oxfordshire
+Partnership's Coordination Group"). Alone, "its Coordination Group" could be anyone's.
 """
 
 from __future__ import annotations
 
 import re
 
-# ", and who …", " and what …": a second question joined to the first.
+# ", and who …", ", and what …": a second question joined to the first.
 _JOINED_QUESTION = re.compile(
-    r",?\s+and\s+(?=(?:who|whom|whose|what|which|where|when|why|how)\b)", re.IGNORECASE
+    r",\s+and\s+(?=(?:who|whom|whose|what|which|where|when|why|how)\b)", re.IGNORECASE
 )
 # "… in 2023/24? How many …": two questions in one message.
-_NEXT_QUESTION = re.compile(r"\?\s+(?=[A-Z])")
+_NEXT_QUESTION = re.compile(r"\?\s+(?=\w)")
+_LEADING_AND = re.compile(r"^and\s+", re.IGNORECASE)
 # A part this short ("… and where?", "… and why?") adds no terms of its own.
 MIN_PART_WORDS = 3
+# More parts than this is a list, not questions asked together: each part is a search.
+MAX_PARTS = 3
 # A name of two or more capitalised words, with the small words names carry between them.
 _NAME = re.compile(r"\b[A-Z][\w'’&/-]*(?:\s+(?:(?:of|and|for|the|&)\s+)?[A-Z][\w'’&/-]*)+")
-_POINTING_BACK = re.compile(r"\b(?:its|their)\b", re.IGNORECASE)
+_ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
+_ITS = re.compile(r"\bits\b", re.IGNORECASE)
 
 
 def question_parts(question: str) -> list[str]:
     """The questions `question` asks, each able to stand alone; one part when it asks one."""
     parts = [
-        part.strip(" ?")
-        for joined in _NEXT_QUESTION.split(question.strip())
-        for part in _JOINED_QUESTION.split(joined)
+        _LEADING_AND.sub("", part.strip(" ?"))
+        for asked in _NEXT_QUESTION.split(question.strip())
+        for part in _JOINED_QUESTION.split(asked)
     ]
     parts = [part for part in parts if len(part.split()) >= MIN_PART_WORDS]
-    if len(parts) < 2:
+    if not 2 <= len(parts) <= MAX_PARTS:
         return [question.strip()]
     return [parts[0], *(_named(part, parts[0]) for part in parts[1:])]
 
 
 def _named(part: str, first: str) -> str:
-    """`part` with "its"/"their" replaced by the longest name in the first part."""
+    """`part` with "its" replaced by the longest name in the first part, unless the part
+    names something before it ("what did the TVP say about its budget")."""
+    pointing = _ITS.search(part)
+    if pointing is None or _names_something(_without_opening_word(part[: pointing.start()])):
+        return part
     names = _NAME.findall(_without_opening_word(first))
     if not names:
         return part
     name = max(names, key=len)
-    return _POINTING_BACK.sub(f"{name}'s", part)
+    possessive = f"{name}'" if name.endswith("s") else f"{name}'s"
+    return _ITS.sub(lambda _: possessive, part)
+
+
+def _names_something(text: str) -> bool:
+    return bool(_NAME.search(text) or _ACRONYM.search(text))
 
 
 def _without_opening_word(text: str) -> str:

@@ -32,6 +32,18 @@ _ASKS_ACROSS_PAPERS = re.compile(r"\b(?:documents|papers|across)\b", re.IGNORECA
 # mostly say one part, so at full weight it would count that part twice.
 WHOLE_QUESTION_SHARE = 0.5
 
+Ranking = list[tuple[str, float]]  # chunk ids, best first, with their scores
+
+
+@dataclass
+class _Found:
+    """What the two retrievers found for one question (or one part of it)."""
+
+    question: str
+    dense: Ranking  # cosine similarity, best first
+    keyword: Ranking  # BM25, best first
+    chunks: dict[str, Chunk]  # the live ones among them
+
 
 @dataclass
 class Hit:
@@ -80,74 +92,91 @@ class Retriever:
         query = query.strip()
         if not query:
             return []
-        ranked, chunks, dense, keyword = self._ordered(query, self.settings.candidates, filters)
+        parts = question_parts(query) if self.settings.search_question_parts else [query]
+        questions = [query, *parts] if len(parts) > 1 else [query]
         # room for k places when chunks join others or repeat them; k counts places, so a
         # filter admitting few passages may give fewer
-        needed = k * (self.settings.passage_max_chunks + 1)
-        if needed > self.settings.candidates:
-            # deeper candidates only follow: the first places stay those a shorter list has
-            deeper, deeper_chunks, _, _ = self._ordered(query, needed, filters)
+        depth = max(self.settings.candidates, k * (self.settings.passage_max_chunks + 1))
+        vectors = self._embed_queries([self.expand(question) for question in questions])
+        found = [
+            self._found(question, vector, depth, filters)
+            for question, vector in zip(questions, vectors, strict=True)
+        ]
+        chunks: dict[str, Chunk] = {}
+        for each in found:
+            chunks.update(each.chunks)
+        # The order comes from each retriever's usual candidates, so the first places are the
+        # same whether ten are asked for or fifty; deeper candidates only follow them.
+        ranked = self._ordered(found, chunks, self.settings.candidates)
+        if self.reranker is not None:
+            ranked = self._rerank(self.expand(query), ranked, chunks, self.reranker)
+        spread = _ASKS_ACROSS_PAPERS.search(query) and self.settings.across_papers_discount < 1
+        if spread:
+            ranked = _spread_across_papers(ranked, chunks, self.settings.across_papers_discount)
+        if depth > self.settings.candidates:
             taken = {chunk_id for chunk_id, _ in ranked}
-            ranked += [(chunk_id, score) for chunk_id, score in deeper if chunk_id not in taken]
-            chunks.update(deeper_chunks)
+            deeper = [item for item in self._ordered(found, chunks, depth) if item[0] not in taken]
+            if spread:
+                deeper = _spread_across_papers(deeper, chunks, self.settings.across_papers_discount)
+            ranked += deeper
         places = take_places(ranked, chunks, k, self.settings.passage_max_chunks)
-        # the scores the whole question gave (the evidence check weighs them against it)
-        dense_scores = dict(dense)
-        keyword_scores = dict(keyword)
+        # each chunk's similarity to the whole question where it was found for it, else to
+        # the part that found it (the evidence check weighs the best of them)
+        dense: dict[str, float] = {}
+        keyword: dict[str, float] = {}
+        for each in found:
+            for chunk_id, score in each.dense:
+                dense.setdefault(chunk_id, score)
+            for chunk_id, score in each.keyword:
+                keyword.setdefault(chunk_id, score)
         return [
             Hit(
                 chunk=chunks[place.chunk_id],
                 score=place.score,
-                dense=dense_scores.get(place.chunk_id),
-                keyword=keyword_scores.get(place.chunk_id),
+                dense=dense.get(place.chunk_id),
+                keyword=keyword.get(place.chunk_id),
                 joined=[chunks[other] for other in place.joined],
                 repeats=[chunks[other] for other in place.repeats],
             )
             for place in places
         ]
 
-    def _ordered(
-        self, query: str, candidates: int, filters: SearchFilters | None
-    ) -> tuple[
-        list[tuple[str, float]], dict[str, Chunk], list[tuple[str, float]], list[tuple[str, float]]
-    ]:
-        """Every candidate chunk in the order its places are taken, from each retriever's
-        best `candidates`, with the whole question's dense and keyword rankings."""
-        ranked, chunks, dense, keyword = self._ranking(query, candidates, filters)
-        parts = question_parts(query) if self.settings.search_question_parts else [query]
-        if len(parts) > 1:
-            # the whole question's ranking with each part's: each part's best passages
-            # rise, and what answers several parts rises most
-            part_rankings = []
-            for part in parts:
-                part_ranked, part_chunks, _, _ = self._ranking(part, candidates, filters)
-                part_rankings.append(part_ranked)
-                chunks.update(part_chunks)
-            ranked = _sum_of_scaled_scores(ranked, part_rankings)
-        if self.reranker is not None:
-            ranked = self._rerank(self.expand(query), ranked, chunks, self.reranker)
-        if _ASKS_ACROSS_PAPERS.search(query) and self.settings.across_papers_discount < 1:
-            ranked = _spread_across_papers(ranked, chunks, self.settings.across_papers_discount)
-        return ranked, chunks, dense, keyword
+    def _embed_queries(self, texts: list[str]) -> list[list[float]]:
+        """One batch when the model can embed several queries at once (a two-part question
+        embeds three texts), else one at a time."""
+        embeddings = self.index.embeddings
+        batch = getattr(embeddings, "embed_queries", None)
+        if batch is not None and len(texts) > 1:
+            return list(batch(texts))
+        return [embeddings.embed_query(text) for text in texts]
 
-    def _ranking(
-        self, query: str, candidates: int, filters: SearchFilters | None
-    ) -> tuple[
-        list[tuple[str, float]], dict[str, Chunk], list[tuple[str, float]], list[tuple[str, float]]
-    ]:
-        """The live chunks for `query`, best first, scored, with the dense and keyword
-        rankings they were fused from."""
-        expanded = self.expand(query)
-        vector = self.index.embeddings.embed_query(expanded)
-        dense = self.index.dense_search(vector, candidates, filters)
-        keyword = self._keyword_ranking(expanded, candidates, filters)
-        fused = self._fuse(dense, keyword)
-        chunks = self.index.manifest.chunks_by_id(fused)  # live chunks only
+    def _found(
+        self, question: str, vector: list[float], depth: int, filters: SearchFilters | None
+    ) -> _Found:
+        expanded = self.expand(question)
+        dense = self.index.dense_search(vector, depth, filters)
+        keyword = self._keyword_ranking(expanded, depth, filters)
+        live = self.index.manifest.chunks_by_id(self._fuse(dense, keyword))
+        return _Found(question, dense, keyword, live)
+
+    def _ordered(self, found: list[_Found], chunks: dict[str, Chunk], depth: int) -> Ranking:
+        """The chunks best first from each retriever's best `depth`: for one question, its
+        fused ranking; for a question and its parts, their rankings summed."""
+        rankings = [self._ranking(each, chunks, depth) for each in found]
+        if len(rankings) == 1:
+            return rankings[0]
+        # the whole question's ranking with each part's: each part's best passages rise, and
+        # what answers several parts rises most
+        return _sum_of_scaled_scores(rankings[0], rankings[1:])
+
+    def _ranking(self, found: _Found, chunks: dict[str, Chunk], depth: int) -> Ranking:
+        """Fused from the dense and keyword rankings' best `depth`, lifted for the dates the
+        question names and weighed by the key terms held; live chunks only."""
+        fused = self._fuse(found.dense[:depth], found.keyword[:depth])
         fused = {chunk_id: score for chunk_id, score in fused.items() if chunk_id in chunks}
-        self._lift_papers_dated_as_named(query, fused, chunks)
-        self._weigh_by_key_terms_held(query, fused)
-        ranked = sorted(fused.items(), key=lambda item: item[1], reverse=True)
-        return ranked, chunks, dense, keyword
+        self._lift_papers_dated_as_named(found.question, fused, chunks)
+        self._weigh_by_key_terms_held(found.question, fused)
+        return sorted(fused.items(), key=lambda item: item[1], reverse=True)
 
     def expand(self, query: str) -> str:
         """The query with the other form of each acronym or long form it uses, as the papers
@@ -159,7 +188,7 @@ class Retriever:
 
     def _keyword_ranking(
         self, query: str, candidates: int, filters: SearchFilters | None
-    ) -> list[tuple[str, float]]:
+    ) -> Ranking:
         keyword_index = self.index.keyword_index()
         allowed: set[str] | None = None
         if filters is not None and filters != SearchFilters():
@@ -203,10 +232,10 @@ class Retriever:
     def _rerank(
         self,
         query: str,
-        ranked: list[tuple[str, float]],
+        ranked: Ranking,
         chunks: dict[str, Chunk],
         reranker: Reranker,
-    ) -> list[tuple[str, float]]:
+    ) -> Ranking:
         """Reorder the best `rerank_depth` chunks by reciprocal rank over the fused order and
         the reranker's. They keep the head's scores, handed out in the new order, so every
         chunk below the head still ranks below it."""
@@ -225,9 +254,7 @@ class Retriever:
         head_scores = [score for _, score in head]
         return [(head[i][0], head_scores[place]) for place, i in enumerate(order)] + tail
 
-    def _fuse(
-        self, dense: list[tuple[str, float]], keyword: list[tuple[str, float]]
-    ) -> dict[str, float]:
+    def _fuse(self, dense: Ranking, keyword: Ranking) -> dict[str, float]:
         """Weighted reciprocal-rank fusion: robust to the two scores' different scales."""
         return _reciprocal_rank_fusion(
             [(self.settings.dense_weight, dense), (self.settings.keyword_weight, keyword)],
@@ -236,7 +263,7 @@ class Retriever:
 
 
 def _reciprocal_rank_fusion(
-    weighted_rankings: list[tuple[float, list[tuple[str, float]]]], constant: int
+    weighted_rankings: list[tuple[float, Ranking]], constant: int
 ) -> dict[str, float]:
     """Each chunk's sum over the rankings of weight / (constant + its rank there)."""
     fused: dict[str, float] = {}
@@ -246,26 +273,27 @@ def _reciprocal_rank_fusion(
     return fused
 
 
-def _sum_of_scaled_scores(
-    whole: list[tuple[str, float]], parts: list[list[tuple[str, float]]]
-) -> list[tuple[str, float]]:
+def _sum_of_scaled_scores(whole: Ranking, parts: list[Ranking]) -> Ranking:
     """The rankings of a question and of its parts as one: each chunk's scores summed, each
     ranking's scaled so its best chunk scores 1 (the whole question's to `WHOLE_QUESTION_SHARE`).
     By score, not rank: a chunk first for one part stays above one middling for every part,
-    which reciprocal rank would lift over it."""
+    which reciprocal rank would lift over it. The sums are mapped back onto the whole
+    question's scale, so a two-part question's scores read like a one-part one's."""
     summed: dict[str, float] = {}
-    for share, ranking in [(WHOLE_QUESTION_SHARE, whole), *((1.0, part) for part in parts)]:
-        if not ranking or ranking[0][1] <= 0:
-            continue
-        scale = share / ranking[0][1]
+    weighted = [(WHOLE_QUESTION_SHARE, whole), *((1.0, part) for part in parts)]
+    for share, ranking in weighted:
+        best = ranking[0][1] if ranking else 0.0
         for chunk_id, score in ranking:
-            summed[chunk_id] = summed.get(chunk_id, 0.0) + score * scale
-    return sorted(summed.items(), key=lambda item: item[1], reverse=True)
+            summed[chunk_id] = summed.get(chunk_id, 0.0) + (share * score / best if best > 0 else 0)
+    scale = (whole[0][1] if whole and whole[0][1] > 0 else 1.0) / sum(w for w, _ in weighted)
+    return sorted(
+        ((chunk_id, score * scale) for chunk_id, score in summed.items()),
+        key=lambda item: item[1],
+        reverse=True,
+    )
 
 
-def _spread_across_papers(
-    ranked: list[tuple[str, float]], chunks: dict[str, Chunk], discount: float
-) -> list[tuple[str, float]]:
+def _spread_across_papers(ranked: Ranking, chunks: dict[str, Chunk], discount: float) -> Ranking:
     """Greedy re-ranking of the whole list: each passage's score is multiplied by `discount`
     once for every passage of the same paper placed above it. Scores stay the fused ones.
     Each paper's passages keep their order, so the next pick is one of the papers' best left;
@@ -274,13 +302,13 @@ def _spread_across_papers(
     for position, (chunk_id, score) in enumerate(ranked):
         queues.setdefault(chunks[chunk_id].doc_id, deque()).append((position, chunk_id, score))
     shown = dict.fromkeys(queues, 0)
-    spread: list[tuple[str, float]] = []
+    spread: Ranking = []
+
+    def discounted(doc_id: str) -> tuple[float, int]:
+        position, _, score = queues[doc_id][0]
+        return score * discount ** shown[doc_id], -position  # ties: the higher ranked
+
     while queues:
-
-        def discounted(doc_id: str) -> tuple[float, int]:
-            position, _, score = queues[doc_id][0]
-            return score * discount ** shown[doc_id], -position  # ties: the higher ranked
-
         doc_id = max(queues, key=discounted)
         _, chunk_id, score = queues[doc_id].popleft()
         spread.append((chunk_id, score))

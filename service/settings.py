@@ -78,8 +78,8 @@ class Settings(IngestSettings):
     search_question_parts: bool = Field(
         True,
         description='A question asking two things ("who chaired … in June 2017, and who'
-        ' chairs … according to the 2024/25 report?") is also searched part by part, each'
-        " part's ranking fused with the whole question's, so each part brings its passages.",
+        ' chairs … according to the 2024/25 report?") is also searched part by part: the'
+        " rankings are summed, each scaled to its best, so each part brings its passages.",
     )
 
     expand_acronyms: bool = Field(

@@ -29,7 +29,7 @@ from service.dates_named import MONTH_MATCH, YEAR_MATCH, dates_named
 from service.key_terms import Concept, coverage, key_concepts, key_stems, share_held
 from service.places import Place, take_places
 from service.question_parts import question_parts
-from service.retrieval import Hit, Retriever
+from service.retrieval import Hit, Retriever, _sum_of_scaled_scores
 from service.settings import Settings
 
 CSA = "2017-06-sop-community-safety-agreement-2017-18"
@@ -658,9 +658,16 @@ def test_a_keyword_index_built_with_other_tokens_is_rebuilt(
                 "who chairs Safer Oxfordshire Partnership's board",
             ],
         ),
+        # a part naming what "its" points at keeps its own words
+        (
+            "Who chairs the OSAB, and what did the TVP say about its budget?",
+            ["Who chairs the OSAB", "what did the TVP say about its budget"],
+        ),
         # one question, or a second part too short to say anything of its own
         ("What does the protocol say about the Oversight Committee and its role?", None),
         ("When was the portal due to become available, and where?", None),
+        ("What is the link between poverty and how children do at school?", None),
+        ("Say when and where the panel met and what it decided.", None),
     ],
 )
 def test_a_question_asking_two_things_has_two_parts(question: str, parts: list[str] | None) -> None:
@@ -715,3 +722,19 @@ def test_a_hyphenated_word_the_papers_write_is_searched_as_one_word() -> None:
     assert set(keyword_index.scores("What is said about self-harm?")) == {"named:0"}
     # a compound no passage writes is searched as its words
     assert "harm:0" in keyword_index.scores("Where is harm-reduction discussed?")
+
+
+def test_the_parts_rankings_sum_by_score_each_scaled_to_its_best() -> None:
+    whole = [("shared", 0.03), ("first", 0.02), ("middling", 0.018)]
+    parts = [[("first", 0.06), ("shared", 0.03)], [("second", 0.01), ("shared", 0.009)]]
+    ranked = _sum_of_scaled_scores(whole, parts)
+    # found for every part first; then each part's best, however low that part's own
+    # scores, above a chunk only the whole question found
+    assert [chunk_id for chunk_id, _ in ranked] == ["shared", "first", "second", "middling"]
+    # on the whole question's scale: its best would score no more than it did alone
+    assert ranked[0][1] <= whole[0][1]
+    # a ranking with nothing above zero still lists its chunks, last
+    assert [chunk_id for chunk_id, _ in _sum_of_scaled_scores([("a", 0.02)], [[("b", 0.0)]])] == [
+        "a",
+        "b",
+    ]
