@@ -32,7 +32,7 @@ run: ingest serve
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy ingest service bench
+	$(BIN)/mypy ingest service bench tests
 
 browser:
 	sh scripts/install-browser.sh

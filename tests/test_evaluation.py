@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from service.evaluation import Passage, evaluate, find_misses, quote_ranks, score_question
 
 PASSAGES = [
@@ -36,7 +38,7 @@ def test_a_question_scores_only_its_top_k() -> None:
 
 
 def test_misses_are_the_quotes_outside_the_top_k_with_their_deeper_rank() -> None:
-    questions = [
+    questions: list[dict[str, Any]] = [
         {
             "id": "x",
             "type": "multi",

@@ -190,7 +190,7 @@ def test_citation_opens_the_pdf_at_its_page(
     assert match, pdf_url
     page_number = int(match.group(2))
     # The page in the URL is the page the cited quote is on in the served PDF.
-    source = turn.locator(f'.bp-source[data-n="{n}"]')
+    source = turn.locator(f'.bp-source[data-n="{n}"]')  # type: ignore[attr-defined]
     quote = source.locator(".bp-quote").inner_text().strip("“”")
     with urllib.request.urlopen(pdf_url.split("#")[0]) as response:  # noqa: S310 (loopback)
         assert response.headers["content-type"] == "application/pdf"
@@ -247,7 +247,7 @@ def test_filters_and_keyboard_at_phone_width(
 
 def _serve_host_page(folder: Path, port: int) -> http.server.ThreadingHTTPServer:
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    handler.log_message = lambda *args: None  # type: ignore[attr-defined,assignment]
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     return httpd
