@@ -10,9 +10,10 @@ A second question is one joined by a comma and "and" to a question word (", and 
 one after a question mark. "The link between poverty and how children do" is one question.
 
 A part that points back with "its", naming nothing before it, gets the name it points at: the
-longest name of several capitalised words in the first part ("… Safer Oxfordshire
-Partnership …, and who chairs its Coordination Group" → "who chairs Safer Oxfordshire
-Partnership's Coordination Group"). Alone, "its Coordination Group" could be anyone's.
+longest name of several capitalised words in the nearest part before it that has one ("…
+Safer Oxfordshire Partnership …, and who chairs its Coordination Group" → "who chairs Safer
+Oxfordshire Partnership's Coordination Group"). Alone, "its Coordination Group" could be
+anyone's.
 """
 
 from __future__ import annotations
@@ -28,11 +29,12 @@ _NEXT_QUESTION = re.compile(r"\?\s+(?=\w)")
 _LEADING_AND = re.compile(r"^and\s+", re.IGNORECASE)
 # A part this short ("… and where?", "… and why?") adds no terms of its own.
 MIN_PART_WORDS = 3
-# More parts than this is a list, not questions asked together: each part is a search.
+# More parts than this is a list, not questions asked together: it is searched whole (each
+# part would be a search of its own).
 MAX_PARTS = 3
 # A name of two or more capitalised words, with the small words names carry between them.
 _NAME = re.compile(r"\b[A-Z][\w'’&/-]*(?:\s+(?:(?:of|and|for|the|&)\s+)?[A-Z][\w'’&/-]*)+")
-_ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
+_CAPITALISED = re.compile(r"\b[A-Z]")
 _ITS = re.compile(r"\bits\b", re.IGNORECASE)
 
 
@@ -46,25 +48,29 @@ def question_parts(question: str) -> list[str]:
     parts = [part for part in parts if len(part.split()) >= MIN_PART_WORDS]
     if not 2 <= len(parts) <= MAX_PARTS:
         return [question.strip()]
-    return [parts[0], *(_named(part, parts[0]) for part in parts[1:])]
+    return [parts[0], *(_named(part, parts[:index]) for index, part in enumerate(parts) if index)]
 
 
-def _named(part: str, first: str) -> str:
-    """`part` with "its" replaced by the longest name in the first part, unless the part
-    names something before it ("what did the TVP say about its budget")."""
+def _named(part: str, before: list[str]) -> str:
+    """`part` with "its" replaced by the longest name in the nearest part before it that has
+    one, unless the part names something before "its" ("what did Healthwatch say about its
+    budget")."""
     pointing = _ITS.search(part)
-    if pointing is None or _names_something(_without_opening_word(part[: pointing.start()])):
+    if pointing is None or _CAPITALISED.search(_without_opening_word(part[: pointing.start()])):
         return part
-    names = _NAME.findall(_without_opening_word(first))
+    names = next(
+        (
+            found
+            for earlier in reversed(before)
+            if (found := _NAME.findall(_without_opening_word(earlier)))
+        ),
+        [],
+    )
     if not names:
         return part
     name = max(names, key=len)
     possessive = f"{name}'" if name.endswith("s") else f"{name}'s"
     return _ITS.sub(lambda _: possessive, part)
-
-
-def _names_something(text: str) -> bool:
-    return bool(_NAME.search(text) or _ACRONYM.search(text))
 
 
 def _without_opening_word(text: str) -> str:

@@ -33,6 +33,8 @@ _ASKS_ACROSS_PAPERS = re.compile(r"\b(?:documents|papers|across)\b", re.IGNORECA
 WHOLE_QUESTION_SHARE = 0.5
 
 Ranking = list[tuple[str, float]]  # chunk ids, best first, with their scores
+# Candidates found only deeper than usual score at most this share of the last usual one.
+DEEPER_SCORE_SHARE = 0.99
 
 
 @dataclass
@@ -118,17 +120,12 @@ class Retriever:
             deeper = [item for item in self._ordered(found, chunks, depth) if item[0] not in taken]
             if spread:
                 deeper = _spread_across_papers(deeper, chunks, self.settings.across_papers_discount)
-            ranked += deeper
+            ranked += _below(deeper, ranked)
         places = take_places(ranked, chunks, k, self.settings.passage_max_chunks)
-        # each chunk's similarity to the whole question where it was found for it, else to
-        # the part that found it (the evidence check weighs the best of them)
-        dense: dict[str, float] = {}
-        keyword: dict[str, float] = {}
-        for each in found:
-            for chunk_id, score in each.dense:
-                dense.setdefault(chunk_id, score)
-            for chunk_id, score in each.keyword:
-                keyword.setdefault(chunk_id, score)
+        # The whole question's own scores among the usual candidates, whatever k: the evidence
+        # check weighs the best similarity against a threshold set for whole questions.
+        dense = dict(found[0].dense[: self.settings.candidates])
+        keyword = dict(found[0].keyword[: self.settings.candidates])
         return [
             Hit(
                 chunk=chunks[place.chunk_id],
@@ -260,6 +257,17 @@ class Retriever:
             [(self.settings.dense_weight, dense), (self.settings.keyword_weight, keyword)],
             self.settings.fusion_k,
         )
+
+
+def _below(deeper: Ranking, first: Ranking) -> Ranking:
+    """`deeper` scaled, keeping its proportions, to score under the lowest of `first`: they
+    are placed after them, and a higher score would say otherwise."""
+    lowest = min((score for _, score in first), default=0.0)
+    best = max((score for _, score in deeper), default=0.0)
+    if not deeper or best < lowest or best <= 0:
+        return deeper
+    scale = lowest / best * DEEPER_SCORE_SHARE
+    return [(chunk_id, score * scale) for chunk_id, score in deeper]
 
 
 def _reciprocal_rank_fusion(
