@@ -99,10 +99,11 @@ class Retriever:
         # room for k places when chunks join others or repeat them; k counts places, so a
         # filter admitting few passages may give fewer
         depth = max(self.settings.candidates, k * (self.settings.passage_max_chunks + 1))
-        vectors = self._embed_queries([self.expand(question) for question in questions])
+        expanded = [self.expand(question) for question in questions]
+        vectors = self._embed_queries(expanded)
         found = [
-            self._found(question, vector, depth, filters)
-            for question, vector in zip(questions, vectors, strict=True)
+            self._found(question, text, vector, depth, filters)
+            for question, text, vector in zip(questions, expanded, vectors, strict=True)
         ]
         chunks: dict[str, Chunk] = {}
         for each in found:
@@ -111,7 +112,7 @@ class Retriever:
         # same whether ten are asked for or fifty; deeper candidates only follow them.
         ranked = self._ordered(found, chunks, self.settings.candidates)
         if self.reranker is not None:
-            ranked = self._rerank(self.expand(query), ranked, chunks, self.reranker)
+            ranked = self._rerank(expanded[0], ranked, chunks, self.reranker)
         spread = _ASKS_ACROSS_PAPERS.search(query) and self.settings.across_papers_discount < 1
         if spread:
             ranked = _spread_across_papers(ranked, chunks, self.settings.across_papers_discount)
@@ -148,12 +149,18 @@ class Retriever:
         return [embeddings.embed_query(text) for text in texts]
 
     def _found(
-        self, question: str, vector: list[float], depth: int, filters: SearchFilters | None
+        self,
+        question: str,
+        expanded: str,
+        vector: list[float],
+        depth: int,
+        filters: SearchFilters | None,
     ) -> _Found:
-        expanded = self.expand(question)
+        """What each retriever finds for `question`: `expanded` (its acronyms spelt both
+        ways) searched, and `vector` its embedding."""
         dense = self.index.dense_search(vector, depth, filters)
         keyword = self._keyword_ranking(expanded, depth, filters)
-        live = self.index.manifest.chunks_by_id(self._fuse(dense, keyword))
+        live = self.index.manifest.chunks_by_id(dict(dense) | dict(keyword))
         return _Found(question, dense, keyword, live)
 
     def _ordered(self, found: list[_Found], chunks: dict[str, Chunk], depth: int) -> Ranking:
