@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     args = parser.parse_args(argv)
 
-    from service.app import create_app
+    from service.api.app import create_app
     from service.settings import Settings
 
     header = run_header()

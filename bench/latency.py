@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     set_torch_threads(args.torch_threads)
 
-    from service.app import create_app
+    from service.api.app import create_app
     from service.evaluation import load_questions
 
     header = run_header()

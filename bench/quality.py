@@ -279,8 +279,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--reranker and --reranker-model go together")
     set_torch_threads(args.torch_threads)
 
-    from ingest.embeddings import BundledEmbeddings
-    from service.app import create_app
+    from ingest.store.embeddings import BundledEmbeddings
+    from service.api.app import create_app
 
     header = run_header()
     questions = load_questions(args.questions)

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     from fastapi.testclient import TestClient
 
     from ingest.pipeline import ingest_paths
-    from service.app import create_app
+    from service.api.app import create_app
     from service.container import build_services
     from service.settings import Settings
 

@@ -16,13 +16,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .chunking import chunk_blocks
-from .extraction import extract
-from .index import PaperIndex
-from .loaders import SUPPORTED_SUFFIXES, UnreadableFileError, load_file, sha256_of
-from .metadata import SIDECAR_NAME, describe, document_id, read_sidecar
-from .structure import blocks_from_pages
-from .versions import document_version
+from ingest.reading.chunking import chunk_blocks
+from ingest.reading.extraction import extract
+from ingest.reading.loaders import SUPPORTED_SUFFIXES, UnreadableFileError, load_file, sha256_of
+from ingest.reading.metadata import SIDECAR_NAME, describe, document_id, read_sidecar
+from ingest.reading.structure import blocks_from_pages
+from ingest.reading.versions import document_version
+from ingest.store.index import PaperIndex
 
 log = logging.getLogger(__name__)
 

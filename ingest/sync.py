@@ -21,13 +21,13 @@ from typing import IO
 
 from tqdm import tqdm
 
-from .extraction import extract
-from .index import PaperIndex
-from .loaders import UnreadableFileError, load_file
-from .metadata import document_id
-from .pipeline import FileReport, Outcome, expand_paths, ingest_file
-from .structure import blocks_from_pages
-from .versions import document_version
+from ingest.pipeline import FileReport, Outcome, expand_paths, ingest_file
+from ingest.reading.extraction import extract
+from ingest.reading.loaders import UnreadableFileError, load_file
+from ingest.reading.metadata import document_id
+from ingest.reading.structure import blocks_from_pages
+from ingest.reading.versions import document_version
+from ingest.store.index import PaperIndex
 
 log = logging.getLogger(__name__)
 

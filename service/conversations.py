@@ -11,11 +11,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
-
-from ingest.sqlite_store import SQLiteStore
+from ingest.store.sqlite import SQLiteStore
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -108,20 +105,3 @@ class ConversationStore(SQLiteStore):
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def get_conversations(request: Request) -> ConversationStore:
-    store: ConversationStore = request.app.state.conversations
-    return store
-
-
-ConversationsDep = Annotated[ConversationStore, Depends(get_conversations)]
-
-
-def open_or_404(store: ConversationStore, conversation_id: str | None) -> tuple[str, list[Turn]]:
-    try:
-        return store.open(conversation_id)
-    except UnknownConversation:
-        raise HTTPException(
-            404, f"No conversation '{conversation_id}'. Omit conversation_id to start one."
-        ) from None

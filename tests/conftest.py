@@ -25,10 +25,10 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 
-from ingest.embeddings import BundledEmbeddings  # noqa: E402
-from ingest.pipeline import ingest_paths  # noqa: E402
-from service.container import Services, build_services  # noqa: E402
-from service.settings import Settings  # noqa: E402
+from ingest.pipeline import ingest_paths
+from ingest.store.embeddings import BundledEmbeddings
+from service.container import Services, build_services
+from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -37,6 +37,18 @@ HARD_PDFS = SHARED / "pdfs-hard"
 AGENDA_PACK = CORPUS / "2024-12-05_oxfordshire-health-wellbeing-board_agenda-pack.pdf"
 KEY_POINTS = CORPUS / "2017-07-05_sop-coordination-group_key-points.pdf"
 PROTOCOL = CORPUS / "2016-05-12_performance-scrutiny-committee_sop-partnership-protocol.pdf"
+
+
+# Tests needing any of these load the model or ingest papers: the slow tier.
+_SLOW_FIXTURES = frozenset({"embeddings", "make_services", "corpus_services", "chroma_server"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark as `slow` every test that loads the model or ingests; `-m "not slow"` is the fast
+    tier."""
+    for item in items:
+        if _SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ingest.models import Chunk
-
-from ..retrieval import Hit
+from service.query.question import Question
+from service.retrieval.hits import Hit
 
 NOT_COVERED = (
     "The papers I can search don't cover this: no passage answers the question. "
@@ -43,4 +43,4 @@ class AnswerResult:
 class Answerer(Protocol):
     mode: str
 
-    def answer(self, question: str, hits: list[Hit]) -> AnswerResult: ...
+    def answer(self, question: Question, hits: list[Hit]) -> AnswerResult: ...

@@ -12,21 +12,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.index import PaperIndex
-from ingest.keyword_index import Tokenizer
-from ingest.sentences import sentence_spans
-
-from ..dates_named import YEAR as _YEAR
-from ..dates_named import YEAR_SPAN as _YEAR_SPAN
-from ..dates_named import DatesNamed, dates_named
-from ..key_terms import Concept, key_concepts_in, key_stems, share_held
-from ..retrieval import Hit
-from ..settings import Settings
+from ingest.store.index import PaperIndex
+from ingest.text.sentences import sentence_spans
+from ingest.text.tokens import Tokenizer
+from service.query.dates import YEAR as _YEAR
+from service.query.dates import YEAR_SPAN as _YEAR_SPAN
+from service.query.dates import DatesNamed
+from service.query.key_terms import Concept, share_held
+from service.query.question import Question
+from service.retrieval.hits import Hit
+from service.settings import Settings
 
 _YEAR_TERM = re.compile(r"(?:19|20)\d{2}(?:/\d{2})?")  # as `specific_terms` writes years
-_QUANTITY = re.compile(
-    r"\bhow (many|much)\b|\bwhat (number|percentage|proportion|share|rate|amount)\b", re.I
-)
 # A figure: a number that is not just a year (years are checked separately).
 _FIGURE = re.compile(r"(?<![\w.])(?:£\s?)?\d[\d,]*(?:\.\d+)?\s*(?:%|per cent|k\b|m\b)?")
 # "Table 2", "Appendix 3", "paragraph 10": numbers that point somewhere rather than count;
@@ -41,7 +38,6 @@ _REFERENCE = re.compile(
 # must hold.
 FIGURE_TERM_SHARE = 0.5
 MAX_FIGURES_IN_PROSE = 3
-_SPECIFIC = re.compile(r"\b(?:(?:19|20)\d{2}|\d+(?:[.,]\d+)*%?|[A-Z]{2,}s?)\b")
 
 
 @dataclass
@@ -53,25 +49,10 @@ class EvidenceCheck:
     figure_found: bool | None = None  # for "how many/much" questions: a sentence states it
 
 
-def asks_for_figure(question: str) -> bool:
-    """ "How many …", "what percentage …": the answer is a number."""
-    return bool(_QUANTITY.search(question))
-
-
 def states_figure(sentence: str) -> bool:
     """Whether the sentence gives a number other than a year or a reference ("Table 2")."""
     without_years = _YEAR.sub(" ", _YEAR_SPAN.sub(" ", sentence))
     return bool(_FIGURE.search(_REFERENCE.sub(" ", without_years)))
-
-
-def specific_terms(question: str) -> list[str]:
-    """Years (a span like 2018-19 as both years), figures and acronyms the question names."""
-    terms: list[str] = []
-    for start, end in _YEAR_SPAN.findall(question):
-        terms.append(f"{start}/{end[-2:]}")
-    stripped = _YEAR_SPAN.sub(" ", question)
-    terms.extend(match.group(0) for match in _SPECIFIC.finditer(stripped))
-    return terms
 
 
 def _mentions(term: str, text: str) -> bool:
@@ -85,10 +66,9 @@ def _mentions(term: str, text: str) -> bool:
 
 
 def check_evidence(
-    question: str,
+    question: Question,
     hits: list[Hit],
     tokenizer: Tokenizer,
-    concepts: list[Concept],
     *,
     min_similarity: float,
     min_coverage: float,
@@ -97,15 +77,15 @@ def check_evidence(
         return EvidenceCheck(False, 0.0, 0.0, [])
     best = max((hit.dense or 0.0) for hit in hits)
     evidence = "\n".join(hit.chunk.context_text() for hit in hits)
-    key_terms = key_stems(question, tokenizer)
+    key_terms = question.key_stems
     evidence_terms = set(tokenizer(evidence))
     coverage = len(key_terms & evidence_terms) / len(key_terms) if key_terms else 0.0
-    specifics = specific_terms(question)
+    specifics = question.specifics
     missing = [term for term in specifics if not _mentions(term, evidence)]
     supported = best >= min_similarity and coverage >= min_coverage and not missing
     figure_found = None
-    if supported and asks_for_figure(question):
-        figure_found = _figure_stated(concepts, specifics, dates_named(question), hits, tokenizer)
+    if supported and question.asks_for_figure:
+        figure_found = _figure_stated(question.concepts, specifics, question.dates, hits, tokenizer)
         supported = figure_found
     return EvidenceCheck(supported, round(best, 3), round(coverage, 3), missing, figure_found)
 
@@ -150,15 +130,13 @@ def _figure_stated(
 
 
 def check_evidence_with(
-    question: str, hits: list[Hit], index: PaperIndex, settings: Settings
+    question: Question, hits: list[Hit], index: PaperIndex, settings: Settings
 ) -> EvidenceCheck:
-    """`check_evidence` with the live papers' key concepts and the settings' thresholds."""
-    keyword_index = index.keyword_index()
+    """`check_evidence` with the live papers' tokenizer and the settings' thresholds."""
     return check_evidence(
         question,
         hits,
-        keyword_index.tokenizer,
-        key_concepts_in(question, keyword_index, index.glossary()),
+        index.keyword_index().tokenizer,
         min_similarity=settings.min_relevance,
         min_coverage=settings.min_term_coverage,
     )

@@ -13,16 +13,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingest.index import PaperIndex
-from ingest.keyword_index import Tokenizer
-from ingest.sentences import sentence_spans
-from ingest.structure import LIST_MARK, looks_like_heading
-
-from ..retrieval import Hit, chunk_hits
-from ..settings import Settings
-from . import NOT_COVERED, AnswerResult, Citation
-from .citations import quote_pages
-from .evidence import asks_for_figure, check_evidence_with, states_figure
+from ingest.reading.structure import LIST_MARK, looks_like_heading
+from ingest.store.index import PaperIndex
+from ingest.text.sentences import sentence_spans
+from ingest.text.tokens import Tokenizer
+from service.answers import NOT_COVERED, AnswerResult, Citation
+from service.answers.evidence import check_evidence_with, states_figure
+from service.citations import quote_pages
+from service.query.question import Question
+from service.retrieval.hits import Hit, chunk_hits
+from service.settings import Settings
 
 MIN_SENTENCE_CHARS = 25
 # A sentence must score this share of the best sentence's score to join the answer.
@@ -55,12 +55,12 @@ class ExtractiveAnswerer:
         self.settings = settings
         self.tokenizer = Tokenizer()
 
-    def answer(self, question: str, hits: list[Hit]) -> AnswerResult:
+    def answer(self, question: Question, hits: list[Hit]) -> AnswerResult:
         hits = chunk_hits(hits[: self.settings.answer_passages])
         check = check_evidence_with(question, hits, self.index, self.settings)
         if not check.supported:
             return AnswerResult(NOT_COVERED, answered=False, mode=self.mode, passages=hits)
-        chosen = self._choose(question, self._candidates(hits, asks_for_figure(question)))
+        chosen = self._choose(question, self._candidates(hits, question.asks_for_figure))
         if not chosen:
             return AnswerResult(NOT_COVERED, answered=False, mode=self.mode, passages=hits)
         return self._compose(chosen, hits)
@@ -80,15 +80,15 @@ class ExtractiveAnswerer:
                     candidates.append(_Candidate(rank, hit, start, end, sentence))
         return candidates
 
-    def _choose(self, question: str, candidates: list[_Candidate]) -> list[_Candidate]:
+    def _choose(self, question: Question, candidates: list[_Candidate]) -> list[_Candidate]:
         if not candidates:
             return []
         vectors = np.asarray(
-            self.index.embeddings.embed_documents([question] + [c.text for c in candidates])
+            self.index.embeddings.embed_documents([question.text] + [c.text for c in candidates])
         )
         similarity = vectors[1:] @ vectors[0]
-        key_terms = set(self.tokenizer(question))
-        wants_figure = asks_for_figure(question)
+        key_terms = question.stems
+        wants_figure = question.asks_for_figure
         for candidate, meaning in zip(candidates, similarity, strict=True):
             terms = set(self.tokenizer(candidate.text))
             overlap = len(key_terms & terms) / len(key_terms) if key_terms else 0.0

@@ -12,16 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from langchain_core.language_models import BaseChatModel
 from tqdm import tqdm
 
-from ingest.index import PaperIndex
-
-from ..settings import Settings
-from . import DocumentSummary, Summariser
-from .extractive import ExtractiveSummariser
-from .render import digest_markdown, summary_markdown
-from .store import SummaryStore
+from ingest.store.index import PaperIndex
+from service.summaries import DocumentSummary, Summariser
+from service.summaries.render import digest_markdown, summary_markdown
+from service.summaries.store import SummaryStore
 
 log = logging.getLogger(__name__)
 
@@ -36,21 +32,6 @@ class BatchReport:
     @property
     def ok(self) -> bool:
         return not self.failed
-
-
-def make_summariser(
-    index: PaperIndex, settings: Settings, llm: BaseChatModel | None = None
-) -> Summariser:
-    """The LLM summariser when a chat model is given or configured, else the extractive one."""
-    if llm is None and settings.answerer == "llm":
-        from ..answers.llm import make_chat_model
-
-        llm = make_chat_model(settings)
-    if llm is not None:
-        from .llm import LLMSummariser
-
-        return LLMSummariser(index, settings, llm)
-    return ExtractiveSummariser(index, settings)
 
 
 def stored_or_new(

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 
 from ingest.models import Chunk
-from ingest.sentences import sentence_spans
-from ingest.structure import LIST_MARK
+from ingest.reading.structure import LIST_MARK
+from ingest.text.sentences import sentence_spans
 
 MIN_CHARS = 60
 MAX_CHARS = 360

@@ -16,17 +16,16 @@ from collections import Counter
 
 import numpy as np
 
-from ingest.extraction import Decision, Extraction
-from ingest.index import PaperIndex
-from ingest.keyword_index import Tokenizer
-from ingest.manifest import StoredDocument
 from ingest.models import Chunk
-
-from ..answers.citations import canonical, on_pages, quote_pages
-from ..settings import Settings
-from . import DocumentSummary, SummaryAgendaItem, SummaryDecision, SummaryPoint
-from .candidates import Candidate, candidates, has_figure
-from .topics import document_phrases, themes
+from ingest.reading.extraction import Decision, Extraction
+from ingest.store.index import PaperIndex
+from ingest.store.manifest import StoredDocument
+from ingest.text.tokens import Tokenizer
+from service.citations import canonical, on_pages, quote_pages
+from service.settings import Settings
+from service.summaries import DocumentSummary, SummaryAgendaItem, SummaryDecision, SummaryPoint
+from service.summaries.candidates import Candidate, candidates, has_figure
+from service.summaries.topics import document_phrases, themes
 
 MMR_LAMBDA = 0.7  # weight of a sentence's own score against its likeness to points chosen
 MAX_AGREED = 8  # "it was agreed …" sentences shown; formal recommendations are all shown

@@ -14,15 +14,14 @@ import re
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.prompts import ChatPromptTemplate
 
-from ingest.index import PaperIndex
-
-from ..answers.citations import is_verbatim, on_pages
-from ..settings import Settings
-from . import DocumentSummary, SummaryPoint
-from .candidates import Candidate
-from .extractive import ExtractiveSummariser, cite, select
+from ingest.store.index import PaperIndex
+from service.citations import is_verbatim, on_pages
+from service.llm.prompts import load_chat_prompt
+from service.settings import Settings
+from service.summaries import DocumentSummary, SummaryPoint
+from service.summaries.candidates import Candidate
+from service.summaries.extractive import ExtractiveSummariser, cite, select
 
 EXCERPTS = 40
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
@@ -36,13 +35,7 @@ class LLMSummariser:
         self.settings = settings
         self.llm = llm
         self.extractive = ExtractiveSummariser(index, settings)
-        prompts = settings.prompts_dir
-        self.prompt = ChatPromptTemplate.from_messages(
-            [
-                ("system", (prompts / "summary.system.md").read_text(encoding="utf-8")),
-                ("human", (prompts / "summary.human.md").read_text(encoding="utf-8")),
-            ]
-        )
+        self.prompt = load_chat_prompt(settings.prompts_dir, "summary")
 
     def summarise(self, doc_id: str) -> DocumentSummary:
         summary = self.extractive.summarise(doc_id)  # header, decisions, agenda, fallbacks

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import DocumentSummary, SummaryDecision, SummaryPoint
+from service.summaries import DocumentSummary, SummaryDecision, SummaryPoint
 
 _KIND_LABELS = {"recommendation": "Recommended", "resolution": "Resolved", "agreed": "Agreed"}
 

@@ -11,9 +11,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ingest.sqlite_store import SQLiteStore
-
-from . import DocumentSummary
+from ingest.store.sqlite import SQLiteStore
+from service.summaries import DocumentSummary
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS summaries (

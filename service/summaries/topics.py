@@ -9,8 +9,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from ingest.models import Chunk
-
-from . import Theme
+from service.summaries import Theme
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+")
 _STOP_LIST = (

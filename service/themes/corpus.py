@@ -9,11 +9,10 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from ingest.chunking import BLOCK_SEPARATOR
 from ingest.models import Chunk
-
-from .terms import AcronymTable, Term
-from .text import Token, stem_matches, tokens
+from ingest.reading.chunking import BLOCK_SEPARATOR
+from service.themes.terms import AcronymTable, Term
+from service.themes.text import Token, stem_matches, tokens
 
 _LEADING_NUMBER = re.compile(
     r"^\s*(\d{1,3}(?:\.\d{1,3})*|\((?:[a-z]|[ivx]{1,4}|\d{1,2})\)|[a-z]\))[.\s]"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from .schemas import ThemeResponse
+from service.themes.schemas import ThemeResponse
 
 CSV_COLUMNS = (
     "document", "document_id", "date", "page", "section", "paragraph", "kind", "quote", "url",

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ingest.index import PaperIndex, SearchFilters
-from ingest.sentences import sentence_spans
-
-from .corpus import CorpusParagraphs, Paragraph
-from .kinds import PlaceKind, kinds_asked_for, place_kind
-from .terms import Term, anchor_words, coherent, nearest_corpus_terms, theme_phrases
-from .text import STOPWORDS, Token
+from ingest.store.index import PaperIndex, SearchFilters
+from ingest.text.sentences import sentence_spans
+from ingest.text.words import THEME_FRAME_WORDS
+from service.themes.corpus import CorpusParagraphs, Paragraph
+from service.themes.kinds import PlaceKind, kinds_asked_for, place_kind
+from service.themes.terms import Term, anchor_words, coherent, nearest_corpus_terms, theme_phrases
+from service.themes.text import Token
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ class ThemeScanner:
 
 
 def _stems(phrase: str) -> list[str]:
-    from .text import content_stems
+    from service.themes.text import content_stems
 
     return list(content_stems(phrase))
 
@@ -185,9 +185,9 @@ def _cooccurring_terms(corpus: CorpusParagraphs, matched: set[int]) -> dict[str,
     inside: Counter[str] = Counter()
     for position in matched:
         words = [t.word for t in corpus.paragraphs[position].tokens]
-        grams = {w for w in words if w not in STOPWORDS and len(w) > 2}
+        grams = {w for w in words if w not in THEME_FRAME_WORDS and len(w) > 2}
         grams |= {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)
-                  if a not in STOPWORDS and b not in STOPWORDS}  # fmt: skip
+                  if a not in THEME_FRAME_WORDS and b not in THEME_FRAME_WORDS}  # fmt: skip
         inside.update(grams)
     lift: dict[str, float] = {}
     for gram, count in inside.items():

@@ -6,12 +6,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from ingest.index import PaperIndex
-from service.answers.citations import quote_pages
-from service.schemas import DocumentOut, Filters, file_url
-
-from .kinds import PlaceKind
-from .scan import Place, ThemeScan
+from ingest.store.index import PaperIndex
+from service.api.schemas import DocumentOut, Filters, file_url
+from service.citations import quote_pages
+from service.themes.kinds import PlaceKind
+from service.themes.scan import Place, ThemeScan
 
 
 class ThemeRequest(BaseModel):

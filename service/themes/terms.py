@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .kinds import kind_words
-from .text import STOPWORDS, content_stems, stem, stem_matches, tokens
+from ingest.text.words import THEME_FRAME_WORDS
+from service.themes.kinds import kind_words
+from service.themes.text import content_stems, stem, stem_matches, tokens
 
 # A single word may stand for its phrase when it is close to it in meaning
 # ("exploitation" for "child exploitation", not "child").
@@ -68,7 +69,7 @@ def theme_phrases(text: str) -> list[str]:
         head = _HEAD_OF.match(" ".join(w.lower() for w in previous.split()))
         if part and head and _CONJUNCTION.match(separator):
             part = f"{head.group('head')} {part}"
-        words = [t.word for t in tokens(part) if t.word not in STOPWORDS]
+        words = [t.word for t in tokens(part) if t.word not in THEME_FRAME_WORDS]
         phrase = " ".join(words)
         if phrase and phrase not in phrases:
             phrases.append(phrase)
@@ -122,7 +123,7 @@ def _long_form(acronym: str, before: list[str]) -> str | None:
     picked: list[str] = []
     position = len(before) - 1
     for letter in reversed(letters):
-        while position >= 0 and before[position] in STOPWORDS and picked:
+        while position >= 0 and before[position] in THEME_FRAME_WORDS and picked:
             picked.append(before[position])
             position -= 1
         if position < 0 or not before[position].startswith(letter):
@@ -133,7 +134,7 @@ def _long_form(acronym: str, before: list[str]) -> str | None:
 
 
 def _initials_fit(acronym: str, words: list[str]) -> bool:
-    initials = "".join(w[0] for w in words if w not in STOPWORDS)
+    initials = "".join(w[0] for w in words if w not in THEME_FRAME_WORDS)
     return initials == "".join(c.lower() for c in acronym.rstrip("s") if c.isupper())
 
 
@@ -154,7 +155,7 @@ def anchor_words(
     keeps those whose passages are about the theme (`coherent`)."""
     found: list[tuple[Term, Term]] = []
     for phrase in phrases:
-        words = [w for w in phrase.split() if w not in STOPWORDS]
+        words = [w for w in phrase.split() if w not in THEME_FRAME_WORDS]
         if len(words) < 2:
             continue
         vectors = np.array(embed([phrase, *words]))

@@ -1,0 +1,340 @@
+"""Loaders: a file on disk → its pages of lines.
+
+PDFs are read page by page with pypdf; the text is pypdf's own extraction, and a visitor
+records where each line sits so the structure step can see paragraph gaps. Plain text and
+markdown become a single page each (they have no pages). Any file that cannot give usable
+text raises `UnreadableFileError` with a reason a person can act on.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import logging
+import re
+import statistics
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ingest.models import Line, LoadedFile, Page
+
+log = logging.getLogger(__name__)
+
+PDF_SUFFIXES = {".pdf"}
+TEXT_SUFFIXES = {".txt", ".text"}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
+SUPPORTED_SUFFIXES = PDF_SUFFIXES | TEXT_SUFFIXES | MARKDOWN_SUFFIXES
+
+# Fewer words than this (of two letters or more) is not a document worth indexing.
+MIN_WORDS = 3
+# A text layer where under half the tokens are words or numbers is noise (bad OCR, stray
+# marks), and one where this share are glyph names ("/g437/g258") has fonts with no
+# character map: indexing either would only put junk in front of readers.
+MIN_USABLE_SHARE = 0.5
+MAX_GLYPH_SHARE = 0.3
+
+
+class UnreadableFileError(Exception):
+    """The file gives no usable text; `reason` says why and what to do."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        super().__init__(f"{Path(path).name}: {reason}")
+        self.path = str(path)
+        self.reason = reason
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_file(path: Path) -> LoadedFile:
+    """Read any supported file; raises `UnreadableFileError` for anything unusable."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise UnreadableFileError(path, f"unsupported file type '{suffix}' (use PDF, .txt or .md)")
+    if not path.is_file():
+        raise UnreadableFileError(path, "not found (or not a file)")
+    try:
+        if path.stat().st_size == 0:
+            raise UnreadableFileError(path, "the file is empty (0 bytes): copy it again")
+        sha = sha256_of(path)
+        repairs: list[str] = []
+        if suffix in PDF_SUFFIXES:
+            with _pdf_reader_warnings() as repairs:
+                pages, title = _read_pdf(path)
+        else:
+            pages, title = _read_text(path, markdown=suffix in MARKDOWN_SUFFIXES), None
+    except OSError as exc:  # permissions, a file vanishing mid-read: the person can fix these
+        raise UnreadableFileError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    _check_text_quality(path, pages, is_pdf=suffix in PDF_SUFFIXES)
+    return LoadedFile(
+        path=str(path),
+        sha256=sha,
+        pages=tuple(pages),
+        pdf_title=title,
+        repairs=tuple(dict.fromkeys(repairs)),
+    )
+
+
+class _Collected(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage().strip())
+
+
+# pypdf's logger is one per process: one PDF is read at a time, so no warning is credited to
+# another file and no read leaves the logger as another read set it.
+_PDF_READ = threading.Lock()
+
+
+@contextmanager
+def _pdf_reader_warnings() -> Iterator[list[str]]:
+    """pypdf's warnings while it reads one file ("incorrect startxref pointer", "Object 172 0
+    not defined"), kept for that file's report: printed as they come, they name no file and
+    break into the progress bar. Collected whatever level the logger was set to."""
+    logger = logging.getLogger("pypdf")
+    collected = _Collected()
+    with _PDF_READ:
+        level, propagate = logger.level, logger.propagate
+        logger.addHandler(collected)
+        logger.setLevel(logging.WARNING)
+        logger.propagate = False
+        try:
+            yield collected.messages
+        finally:
+            logger.removeHandler(collected)
+            logger.setLevel(level)
+            logger.propagate = propagate
+
+
+def _check_text_quality(path: Path, pages: list[Page], *, is_pdf: bool) -> None:
+    """Refuse text that is absent or junk, saying what the person can do about it."""
+    tokens = "\n".join(page.text for page in pages).split()
+    if not tokens:
+        raise UnreadableFileError(
+            path,
+            "no text layer: it looks scanned or image-only; run OCR on it (for example "
+            "`ocrmypdf`) and ingest the result"
+            if is_pdf
+            else "the file has no text",
+        )
+    glyphs = sum(1 for token in tokens if _GLYPH_NAMES.fullmatch(token))
+    if glyphs / len(tokens) >= MAX_GLYPH_SHARE:
+        raise UnreadableFileError(
+            path,
+            f"the text layer is glyph codes, not words (e.g. '{_first_glyph_token(tokens)}'): "
+            "its fonts have no character map; re-export the PDF with Unicode fonts embedded, "
+            "or run OCR on it (`ocrmypdf --force-ocr`) and ingest the result",
+        )
+    usable = sum(1 for token in tokens if _is_word(token) or _NUMBER.fullmatch(token))
+    if usable / len(tokens) < MIN_USABLE_SHARE:
+        raise UnreadableFileError(
+            path,
+            f"the text layer is unreadable: only {usable} of {len(tokens)} pieces of text are "
+            "words or numbers (poor OCR or stray marks); run OCR on it again "
+            "(`ocrmypdf --force-ocr`) and ingest the result"
+            if is_pdf
+            else f"not readable text: only {usable} of {len(tokens)} pieces are words or "
+            "numbers (is it really a text file?)",
+        )
+    words = sum(1 for token in tokens if _is_word(token))
+    if words < MIN_WORDS:
+        raise UnreadableFileError(
+            path,
+            f"almost no text ({words} word{'s' if words != 1 else ''}): if it is scanned, run "
+            "OCR on it and ingest the result"
+            if is_pdf
+            else f"almost no text ({words} word{'s' if words != 1 else ''})",
+        )
+
+
+# pypdf spells glyphs it cannot map to Unicode by name ("/g437"); pdfminer as "(cid:12)".
+_GLYPH_NAMES = re.compile(r"(?:/[A-Za-z]{1,4}\d{1,5}|\(cid:\d+\))+[.,;:]?")
+_NUMBER = re.compile(r"[(£$€]?\d[\d.,:/%\-–]*[)%]?[.,;:]?")
+
+
+def _is_word(token: str) -> bool:
+    # Two letters of any script: "of", "Board", "东北电气"; not "i," or "•" or ".4".
+    return sum(ch.isalpha() for ch in token) >= 2 and not _GLYPH_NAMES.fullmatch(token)
+
+
+def _first_glyph_token(tokens: list[str]) -> str:
+    return next((t for t in tokens if _GLYPH_NAMES.fullmatch(t)), tokens[0])[:30]
+
+
+_PASSWORD_REASON = (
+    "encrypted with a password: ask its publisher for an unprotected copy, or open it with the "
+    "password and save a copy without one, then ingest that"
+)
+_CIPHER_REASON = (
+    "encrypted with AES, which needs the `cryptography` package: "
+    "`pip install cryptography`, then ingest again"
+)
+
+
+def _corrupt_reason(exc: BaseException) -> str:
+    detail = str(exc).strip()[:160] or type(exc).__name__
+    return (
+        f"not a readable PDF: the file is damaged or is not a PDF ({detail}); "
+        "download or export it again"
+    )
+
+
+def _read_pdf(path: Path) -> tuple[list[Page], str | None]:
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, FileNotDecryptedError
+
+    try:
+        # strict=False: pypdf repairs what it can (junk before the header, a wrong startxref).
+        reader = PdfReader(str(path), strict=False)
+        # An owner-only password (empty user password) opens with ""; a user password won't.
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise UnreadableFileError(path, _PASSWORD_REASON)
+        page_count = len(reader.pages)
+        pages = [_read_pdf_page(reader.pages[index], index + 1) for index in range(page_count)]
+        title = _pdf_title(reader)
+    except UnreadableFileError:
+        raise
+    except FileNotDecryptedError as exc:
+        raise UnreadableFileError(path, _PASSWORD_REASON) from exc
+    except DependencyError as exc:
+        raise UnreadableFileError(path, _CIPHER_REASON) from exc
+    except Exception as exc:  # pypdf raises many kinds on corrupt input; none may stop a batch
+        log.debug("PDF not readable: %s", path, exc_info=True)
+        raise UnreadableFileError(path, _corrupt_reason(exc)) from exc
+    if not pages:
+        raise UnreadableFileError(path, "the PDF has no pages")
+    return pages, title
+
+
+def _pdf_title(reader: Any) -> str | None:
+    try:
+        title = reader.metadata.title if reader.metadata else None
+    except Exception:  # broken metadata must not cost us the text
+        return None
+    return str(title).strip() or None if title else None
+
+
+def _read_pdf_page(page: Any, number: int) -> Page:
+    """Extract a page's text and, per line, the vertical gap above it.
+
+    pypdf's visitor sees the same pieces that make up `extract_text()` (their concatenation is
+    the extracted text), so we split on its newlines and give each line the baseline of its
+    first visible piece.
+    """
+    pieces: list[tuple[str, float | None, float | None]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], *_: object) -> None:
+        x, y = _baseline(cm, tm)
+        pieces.append((text, y, x))
+
+    try:
+        page.extract_text(visitor_text=visit)
+    except Exception:  # a page that cannot be visited still has its plain text tried below
+        pieces = []
+    if not pieces:
+        text = page.extract_text() or ""
+        return Page(number=number, lines=tuple(Line(t) for t in text.split("\n")))
+    lines = _lines_from_pieces(pieces)
+    return Page(number=number, lines=tuple(lines))
+
+
+def _baseline(cm: list[float], tm: list[float]) -> tuple[float | None, float | None]:
+    # Position on the page is the text matrix applied through the current transform matrix.
+    try:
+        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+    except (IndexError, TypeError):
+        return None, None
+    return x, y
+
+
+def _lines_from_pieces(pieces: list[tuple[str, float | None, float | None]]) -> list[Line]:
+    raw: list[tuple[str, float | None, float | None]] = []
+    text_parts: list[str] = []
+    y_first: float | None = None
+    x_first: float | None = None
+    for text, y, x in pieces:
+        parts = text.split("\n")
+        for index, part in enumerate(parts):
+            if index > 0:
+                raw.append(("".join(text_parts), y_first, x_first))
+                text_parts, y_first, x_first = [], None, None
+            if part.strip() and y_first is None:
+                y_first, x_first = y, x
+            text_parts.append(part)
+    raw.append(("".join(text_parts), y_first, x_first))
+
+    ys = [y for _, y, _ in raw if y is not None]
+    steps = [abs(a - b) for a, b in zip(ys, ys[1:], strict=False) if 0.5 < abs(a - b) < 60]
+    pitch = statistics.median(steps) if steps else None
+    lines: list[Line] = []
+    previous_y: float | None = None
+    for text, y, x in raw:
+        gap: float | None = None
+        if pitch and y is not None and previous_y is not None:
+            gap = round((previous_y - y) / pitch, 2)
+        if y is not None:
+            previous_y = y
+        lines.append(Line(text=text.rstrip(), gap_before=gap, indent=x))
+    return lines
+
+
+def _read_text(path: Path, *, markdown: bool) -> list[Page]:
+    text = _decode_text(path, path.read_bytes())
+    if markdown:
+        text = _strip_markdown(text)
+    lines: list[Line] = []
+    blank_run = 0
+    for raw in text.splitlines():
+        if not raw.strip():
+            blank_run += 1
+            continue
+        # A blank line in a text file is a paragraph gap: say so in the same units as PDFs.
+        lines.append(Line(text=raw.rstrip(), gap_before=1.0 + min(blank_run, 1) * 0.8))
+        blank_run = 0
+    return [Page(number=1, lines=tuple(lines))]
+
+
+def _decode_text(path: Path, data: bytes) -> str:
+    """UTF-8 (with or without a BOM), UTF-16 with a BOM, else Latin-1; binary is refused."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace")
+    if b"\x00" in data:
+        raise UnreadableFileError(
+            path, "not a text file (it holds binary data): give its real extension, or a PDF"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+_MARKDOWN_RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
+    (re.compile(r"<[^>]+>"), " "),  # inline HTML tags
+    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # images → alt text
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # links → their text
+    (re.compile(r"(\*\*|__)(.+?)\1"), r"\2"),  # bold
+    (re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?!\w)"), r"\1"),  # italics
+    (re.compile(r"^#{1,6}\s+", re.MULTILINE), ""),  # heading marks (the line stays a heading)
+    (re.compile(r"^\s*(```|~~~).*$", re.MULTILINE), ""),  # code fences
+    (re.compile(r"`([^`]+)`"), r"\1"),  # inline code → its text
+    (re.compile(r"^\s*>\s?", re.MULTILINE), ""),  # block quote marks
+    (re.compile(r"^\s*\|?(\s*:?-{3,}:?\s*\|)+\s*$", re.MULTILINE), ""),  # table rules
+]
+
+
+def _strip_markdown(text: str) -> str:
+    for pattern, replacement in _MARKDOWN_RULES:
+        text = pattern.sub(replacement, text)
+    return text

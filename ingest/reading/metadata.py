@@ -1,0 +1,97 @@
+"""Document metadata: title, body, date, type and access for each paper.
+
+A sidecar `metadata.json` in the file's folder is the authority (publishers know their
+papers); anything it does not give is inferred from the file name and the text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from ingest.models import Block, BlockKind, DocumentMeta
+
+SIDECAR_NAME = "metadata.json"
+
+_DATE_PREFIX = re.compile(r"^(?P<y>\d{4})-(?P<m>\d{2})(?:-(?P<d>\d{2}))?")
+_DOC_TYPES: list[tuple[str, re.Pattern[str]]] = [
+    ("agenda pack", re.compile(r"agenda[ _-]?pack|agenda", re.IGNORECASE)),
+    ("minutes", re.compile(r"minutes|note of decisions", re.IGNORECASE)),
+    ("annual report", re.compile(r"annual[ _-]report", re.IGNORECASE)),
+    ("strategy", re.compile(r"strateg|agreement|plan\b", re.IGNORECASE)),
+    ("meeting notes", re.compile(r"key[ _-]points|notes", re.IGNORECASE)),
+    ("report", re.compile(r"report|protocol", re.IGNORECASE)),
+]
+
+
+def document_id(path: Path) -> str:
+    """A stable, URL-safe id from the file name: the same paper keeps its id across versions."""
+    slug = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-")
+    return slug or "document"
+
+
+def read_sidecar(folder: Path) -> dict[str, dict[str, Any]]:
+    """The sidecar's entries keyed by file name; empty when there is none."""
+    sidecar = folder / SIDECAR_NAME
+    if not sidecar.is_file():
+        return {}
+    try:
+        data = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{sidecar}: not valid JSON ({exc}); fix or remove it") from exc
+    files = data.get("files", data)
+    return {str(name): dict(entry) for name, entry in files.items() if isinstance(entry, dict)}
+
+
+def describe(
+    path: Path, blocks: list[Block], pdf_title: str | None, sidecar: dict[str, dict[str, Any]]
+) -> DocumentMeta:
+    entry = sidecar.get(path.name, {})
+    return DocumentMeta(
+        doc_id=document_id(path),
+        source=path.name,
+        title=str(entry.get("title") or _infer_title(path, blocks, pdf_title)),
+        body=str(entry.get("body") or _infer_body(path)),
+        date=entry.get("date") or _infer_date(path),
+        doc_type=str(entry.get("doc_type") or _infer_type(path)),
+        access=str(entry.get("access") or "public"),
+        url=entry.get("url"),
+    )
+
+
+def _infer_date(path: Path) -> str | None:
+    match = _DATE_PREFIX.match(path.stem)
+    if not match:
+        return None
+    return f"{match['y']}-{match['m']}-{match['d'] or '01'}"
+
+
+def _name_parts(path: Path) -> list[str]:
+    stem = _DATE_PREFIX.sub("", path.stem).strip("_- ")
+    return [part for part in stem.split("_") if part]
+
+
+def _infer_body(path: Path) -> str:
+    parts = _name_parts(path)
+    if len(parts) >= 2:
+        return parts[0].replace("-", " ").title()
+    return "Unknown body"
+
+
+def _infer_title(path: Path, blocks: list[Block], pdf_title: str | None) -> str:
+    if pdf_title and len(pdf_title) > 3 and not pdf_title.lower().endswith((".doc", ".docx")):
+        return pdf_title
+    for block in blocks[:10]:
+        if block.kind is BlockKind.HEADING and len(block.text) > 8:
+            return block.text
+    parts = _name_parts(path)
+    return (parts[-1] if parts else path.stem).replace("-", " ").capitalize()
+
+
+def _infer_type(path: Path) -> str:
+    for doc_type, pattern in _DOC_TYPES:
+        if pattern.search(path.stem):
+            return doc_type
+    return "paper"

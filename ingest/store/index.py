@@ -1,0 +1,296 @@
+"""The index: the one place that reads and writes the store — a Chroma collection of chunk
+vectors, the manifest of live documents, and the keyword index.
+
+Write order for a new or changed document: stage its chunks in the manifest, add their
+vectors to Chroma, publish (one SQLite transaction switches the live version), then delete
+the old version's vectors. Every query filters Chroma to live versions, so a reader never
+sees two versions of a paper, and a crash at any point leaves the old version live and the
+new one's leftovers to be swept by the next run.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+from ingest.models import Chunk, DocumentMeta, Page
+from ingest.settings import IngestSettings
+from ingest.store.keyword_index import KeywordIndex
+from ingest.store.manifest import Manifest, StoredDocument
+from ingest.text.acronyms import Glossary
+
+log = logging.getLogger(__name__)
+
+ADD_BATCH = 256
+
+
+def make_chroma_client(settings: IngestSettings) -> Any:
+    """The Chroma client the settings ask for: embedded on disk, or a Chroma server."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_mode == "server":
+        return chromadb.HttpClient(
+            host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+        )
+    settings.chroma_path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Restrictions applied inside both indexes, never after them."""
+
+    documents: tuple[str, ...] = ()
+    bodies: tuple[str, ...] = ()
+    doc_types: tuple[str, ...] = ()
+    date_from: str | None = None  # ISO dates, inclusive
+    date_to: str | None = None
+    access: tuple[str, ...] = ()
+
+    def admits(self, meta: DocumentMeta) -> bool:
+        if self.documents and meta.doc_id not in self.documents:
+            return False
+        if self.bodies and meta.body.lower() not in {b.lower() for b in self.bodies}:
+            return False
+        if self.doc_types and meta.doc_type.lower() not in {t.lower() for t in self.doc_types}:
+            return False
+        if self.access and meta.access not in self.access:
+            return False
+        date = meta.date or ""
+        if self.date_from and (not date or date < self.date_from):
+            return False
+        return not (self.date_to and (not date or date > self.date_to))
+
+
+class PaperIndex:
+    def __init__(
+        self, settings: IngestSettings, embeddings: Embeddings, chroma_client: Any | None = None
+    ) -> None:
+        self.settings = settings
+        self.embeddings = embeddings
+        self.manifest = Manifest(settings.manifest_path)
+        # An embedded client never sees vectors another process adds after its first query
+        # (its HNSW graph is built once), so it is re-opened when what is live changes.
+        self._reopens_on_change = chroma_client is None and settings.chroma_mode == "embedded"
+        self._chroma_lock = threading.RLock()
+        self._client = chroma_client or make_chroma_client(settings)
+        self._collection_now = self._open_collection()
+        self._chroma_generation = self.manifest.generation()
+        self._keyword: KeywordIndex | None = None
+        self._glossary: tuple[int, Glossary] | None = None
+
+    def _open_collection(self) -> Any:
+        # embedding_function=None: Chroma must never embed (its default downloads a model).
+        ef_search = self.settings.hnsw_ef_search
+        collection = self._client.get_or_create_collection(
+            name=self.settings.collection,
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine", "ef_search": ef_search}},
+        )
+        # A store made before the setting (or with another value) is searched as set now.
+        hnsw = (collection.configuration_json or {}).get("hnsw") or {}
+        if hnsw.get("ef_search") != ef_search:
+            with warnings.catch_warnings():
+                # Chroma 1.5 warns that a collection without an embedding function has a
+                # "legacy" config when it re-reads it after the change; ours has none.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                collection.modify(configuration={"hnsw": {"ef_search": ef_search}})
+        return collection
+
+    @contextmanager
+    def _chroma(self) -> Iterator[Any]:
+        """The collection, for one call at a time, re-opened first when another process has
+        changed what is live since this one last looked."""
+        with self._chroma_lock:
+            generation = self.manifest.generation()
+            if self._reopens_on_change and generation != self._chroma_generation:
+                self._client.close()  # stops the stale system when no one else holds it
+                self._client = make_chroma_client(self.settings)
+                self._collection_now = self._open_collection()
+                self._chroma_generation = generation
+            yield self._collection_now
+
+    def _saw_own_change(self) -> None:
+        """After this process published or removed (one step of the generation), through the
+        client it holds: no need to re-open. A larger step means another process wrote too,
+        and the next call re-opens."""
+        with self._chroma_lock:
+            generation = self.manifest.generation()
+            if generation == self._chroma_generation + 1:
+                self._chroma_generation = generation
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def documents(self) -> list[StoredDocument]:
+        return self.manifest.documents()
+
+    def document(self, doc_id: str) -> StoredDocument | None:
+        return self.manifest.document(doc_id)
+
+    def version_of(self, doc_id: str) -> str | None:
+        stored = self.manifest.document(doc_id)
+        return stored.version if stored else None
+
+    def live_versions(self, filters: SearchFilters | None = None) -> list[str]:
+        docs = self.manifest.documents()
+        return [d.version for d in docs if filters is None or filters.admits(d.meta)]
+
+    def dense_search(
+        self, query_vector: Sequence[float], k: int, filters: SearchFilters | None = None
+    ) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the nearest chunks that pass the filters.
+
+        With filters, Chroma searches only the admitted documents' live versions. Without,
+        it searches everything (a third faster), and a chunk of a version being written may
+        come back: callers resolve ids through `manifest.chunks_by_id`, which returns live
+        chunks only.
+        """
+        where: dict[str, Any] | None = None
+        if filters is not None and filters != SearchFilters():
+            versions = self.live_versions(filters)
+            if not versions:
+                return []
+            where = {"version": {"$in": versions}}
+        with self._chroma() as collection:
+            result = collection.query(
+                query_embeddings=[list(query_vector)],
+                n_results=k,
+                where=where,
+                include=["distances"],
+            )
+        ids = result["ids"][0]
+        distances = result["distances"][0] if result.get("distances") else [1.0] * len(ids)
+        return [(chunk_id, 1.0 - float(d)) for chunk_id, d in zip(ids, distances, strict=True)]
+
+    def keyword_index(self) -> KeywordIndex:
+        """The keyword index for what is live now, loaded or rebuilt when it is stale."""
+        generation = self.manifest.generation()
+        if self._keyword is not None and self._keyword.generation == generation:
+            return self._keyword
+        loaded = KeywordIndex.load(self.settings.keyword_index_path)
+        if loaded is None or loaded.generation != generation:
+            loaded = self._rebuild_keyword_index(generation)
+        self._keyword = loaded
+        return loaded
+
+    def chunk_vectors(self, chunk_ids: Sequence[str]) -> dict[str, list[float]]:
+        """The stored embedding of each chunk, so later steps need not embed again."""
+        if not chunk_ids:
+            return {}
+        with self._chroma() as collection:
+            result = collection.get(ids=list(chunk_ids), include=["embeddings"])
+        embeddings = result.get("embeddings")
+        if embeddings is None:
+            return {}
+        return {i: list(map(float, v)) for i, v in zip(result["ids"], embeddings, strict=True)}
+
+    def chroma_ids(self) -> list[str]:
+        """Every chunk id in the Chroma collection, live or not (for consistency checks)."""
+        with self._chroma() as collection:
+            return list(collection.get(include=[])["ids"])
+
+    def glossary(self) -> Glossary:
+        """Acronyms the live papers define, learned afresh whenever what is live changes."""
+        generation = self.manifest.generation()
+        if self._glossary is not None and self._glossary[0] == generation:
+            return self._glossary[1]
+        glossary = Glossary.learn(chunk.text for chunk in self.manifest.live_chunks())
+        try:
+            glossary.save(self.settings.glossary_path)
+        except OSError:  # a read-only data folder still answers from memory
+            log.warning("could not save the glossary", exc_info=True)
+        self._glossary = (generation, glossary)
+        return glossary
+
+    def chunk_count(self) -> int:
+        with self._chroma() as collection:
+            return int(collection.count())
+
+    # --- writes ----------------------------------------------------------------------------
+
+    def sweep(self) -> None:
+        """Remove what a run that died left behind: staged rows and unpublished vectors."""
+        self.manifest.drop_unpublished()
+        live = self.live_versions()
+        where: dict[str, Any] = {"version": {"$nin": live}} if live else {}
+        with self._chroma() as collection:
+            if where:
+                collection.delete(where=where)
+            elif collection.count():
+                collection.delete(where={"version": {"$ne": ""}})
+
+    def replace_document(
+        self,
+        meta: DocumentMeta,
+        version: str,
+        path: str,
+        pages: Sequence[Page],
+        chunks: list[Chunk],
+        extraction_json: str | None = None,
+    ) -> None:
+        """Make `chunks` the live content of `meta.doc_id`, replacing any earlier version;
+        `extraction_json` (recommendations, agenda) goes live with them."""
+        self.manifest.stage(meta, version, pages, chunks)
+        if extraction_json is not None:
+            self.manifest.store_extraction(meta.doc_id, version, extraction_json)
+        for start in range(0, len(chunks), ADD_BATCH):
+            batch = chunks[start : start + ADD_BATCH]
+            vectors = self.embeddings.embed_documents([c.context_text() for c in batch])
+            with self._chroma() as collection:
+                collection.upsert(
+                    ids=[c.chunk_id for c in batch],
+                    embeddings=vectors,
+                    documents=[c.text for c in batch],
+                    metadatas=[_chroma_metadata(c) for c in batch],
+                )
+        self.manifest.publish(meta, version, path, pages=len(pages), chunk_count=len(chunks))
+        self._saw_own_change()
+        with self._chroma() as collection:
+            collection.delete(
+                where={"$and": [{"doc_id": meta.doc_id}, {"version": {"$ne": version}}]}
+            )
+
+    def store_extraction(self, doc_id: str, version: str, extraction_json: str) -> None:
+        """Add an extraction to a version already live (documents ingested before it existed)."""
+        self.manifest.store_extraction(doc_id, version, extraction_json)
+
+    def remove_document(self, doc_id: str) -> bool:
+        removed = self.manifest.remove(doc_id)
+        self._saw_own_change()
+        with self._chroma() as collection:
+            collection.delete(where={"doc_id": doc_id})
+        return removed
+
+    def refresh_keyword_index(self) -> None:
+        """Rebuild the keyword index and glossary now (after a batch), not on the next query."""
+        self.keyword_index()
+        self.glossary()
+
+    def _rebuild_keyword_index(self, generation: int) -> KeywordIndex:
+        keyword = KeywordIndex.build(self.manifest.live_chunks(), generation)
+        try:
+            keyword.save(self.settings.keyword_index_path)
+        except OSError:  # a read-only data folder still answers from memory
+            log.warning("could not save the keyword index", exc_info=True)
+        return keyword
+
+
+def _chroma_metadata(chunk: Chunk) -> dict[str, str | int]:
+    return {
+        "doc_id": chunk.doc_id,
+        "version": chunk.version,
+        "page": chunk.page,
+        "page_end": chunk.page_end,
+        "kind": chunk.kind,
+        "section": chunk.section,
+        "paragraph": chunk.paragraph or "",
+    }

@@ -1,0 +1,61 @@
+"""The FastAPI application, built by `create_app(settings, …)` from real components."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
+
+from service.api.routes import ask, documents, health, search, stream, summaries, themes, web
+from service.api.routes.web import WEB_DIR
+from service.container import Services, build_app_stores, build_services
+from service.llm.errors import UpstreamError, UpstreamTimeout
+from service.settings import Settings
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    services: Services | None = None,
+    embeddings: Embeddings | None = None,
+    llm: BaseChatModel | None = None,
+    chroma_client: Any | None = None,
+) -> FastAPI:
+    settings = settings or Settings()
+    services = services or build_services(
+        settings, embeddings=embeddings, llm=llm, chroma_client=chroma_client
+    )
+    app = FastAPI(
+        title="boardpapers",
+        summary="Cited answers and passages from local-government board papers.",
+        version="0.1.0",
+    )
+    app.state.services = services
+    # The app's own data folder, not the services': tests share a read-only corpus index.
+    app.state.stores = build_app_stores(settings, services)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type"],
+        )
+
+    @app.exception_handler(UpstreamTimeout)
+    async def _timeout(_: Request, exc: UpstreamTimeout) -> JSONResponse:
+        return JSONResponse(status_code=504, content={"detail": str(exc)})
+
+    @app.exception_handler(UpstreamError)
+    async def _upstream(_: Request, exc: UpstreamError) -> JSONResponse:
+        return JSONResponse(status_code=502, content={"detail": str(exc)})
+
+    for module in (search, ask, stream, documents, health, web, themes):
+        app.include_router(module.router)
+    app.include_router(summaries.router)
+    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+    return app

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import FileResponse
+
+from service.api.deps import ServicesDep
+from service.api.schemas import DocumentDetail
+
+router = APIRouter(tags=["documents"])
+
+_MEDIA_TYPES = {".pdf": "application/pdf", ".md": "text/markdown", ".txt": "text/plain"}
+
+
+@router.get("/documents", response_model=list[DocumentDetail])
+def list_documents(services: ServicesDep) -> list[DocumentDetail]:
+    return [DocumentDetail.of_stored(doc) for doc in services.index.documents()]
+
+
+@router.get("/documents/{doc_id}", response_model=DocumentDetail)
+def get_document(doc_id: str, services: ServicesDep) -> DocumentDetail:
+    stored = services.index.document(doc_id)
+    if stored is None:
+        raise HTTPException(404, f"No document '{doc_id}'. GET /documents lists them.")
+    return DocumentDetail.of_stored(stored)
+
+
+@router.get("/documents/{doc_id}/file", response_class=FileResponse)
+def get_document_file(doc_id: str, services: ServicesDep) -> FileResponse:
+    """The original file, so a citation's URL opens it at `#page=N`."""
+    stored = services.index.document(doc_id)
+    if stored is None:
+        raise HTTPException(404, f"No document '{doc_id}'. GET /documents lists them.")
+    path = Path(stored.path)
+    if not path.is_file():
+        raise HTTPException(
+            410, f"The file of '{doc_id}' is no longer at {path.name}; ingest it again."
+        )
+    media_type = _MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
+    return FileResponse(
+        path, media_type=media_type, filename=stored.meta.source, content_disposition_type="inline"
+    )

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ingest.models import Chunk
+from service.api.deps import ServicesDep
+from service.api.schemas import SearchRequest, SearchResponse, SearchResult
+from service.retrieval.hits import Hit
+
+router = APIRouter(tags=["search"])
+
+
+@router.post("/search", response_model=SearchResponse)
+def search(request: SearchRequest, services: ServicesDep) -> SearchResponse:
+    """The passages that best match the query, best first, each with its document and page."""
+    hits = services.retriever.search(
+        request.query, k=request.k, filters=request.filters.to_search_filters()
+    )
+    manifest = services.index.manifest
+    n = request.neighbours
+
+    shown = {chunk.chunk_id for hit in hits for chunk in hit.chunks}
+
+    def around(hit: Hit) -> list[Chunk] | None:
+        """The run's neighbours, less any chunk shown in a result (its own or another)."""
+        if not n:
+            return None
+        chunks = hit.chunks
+        near = manifest.neighbours(chunks[0], n, 0) + manifest.neighbours(chunks[-1], 0, n)
+        return [chunk for chunk in near if chunk.chunk_id not in shown]
+
+    return SearchResponse(results=[SearchResult.of(hit, around(hit)) for hit in hits])

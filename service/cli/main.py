@@ -1,0 +1,378 @@
+"""The `boardpapers` command line: ingest, serve, search, ask, documents, remove, eval."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from service.settings import Settings
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {"data_dir": args.data_dir} if getattr(args, "data_dir", None) else {}
+    return Settings(**overrides)
+
+
+def _repairs_note(repairs: tuple[str, ...]) -> str:
+    """What the PDF reader mended, for a file that was read: check its text in the results."""
+    if not repairs:
+        return ""
+    more = f"; +{len(repairs) - 1} more" if len(repairs) > 1 else ""
+    return f"read with repairs ({repairs[0]}{more}): if its passages read wrongly, export it again"
+
+
+def _services(settings: Settings):  # type: ignore[no-untyped-def]
+    from service.container import build_services
+
+    return build_services(settings)
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.pipeline import Outcome, ingest_paths
+
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        print(f"Not found: {', '.join(map(str, missing))}. Give files or folders of papers.",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    from ingest.sync import SyncBusyError, sync_lock
+
+    services = _services(settings)
+    try:
+        # One writer at a time: the same lock as `sync`, so cron and a person never collide.
+        with sync_lock(settings.data_dir, args.wait):
+            report = ingest_paths(
+                [Path(p) for p in args.paths], services.index, progress=not args.quiet
+            )
+    except SyncBusyError as exc:
+        print(str(exc), file=sys.stderr)
+        return 75
+    print(f"\n{'file':60} {'outcome':10} {'pages':>5} {'chunks':>6}  reason")
+    for item in report.files:
+        name = Path(item.path).name
+        print(f"{name[:60]:60} {item.outcome.value:10} {item.pages:>5} {item.chunks:>6}  "
+              f"{item.reason or _repairs_note(item.repairs)}")  # fmt: skip
+    counts = ", ".join(f"{report.count(o)} {o.value}" for o in Outcome if report.count(o))
+    print(f"\n{len(report.files)} files: {counts}. {report.embedded_chunks} chunks embedded.")
+    if not report.ok:
+        print(
+            "Some files were not ingested; the reasons are above. Fix them and run "
+            "`boardpapers ingest` again: finished files are not redone.",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import torch
+    import uvicorn
+
+    from service.api.app import create_app
+
+    torch.set_num_threads(settings.serve_torch_threads)
+    host = args.host or settings.host
+    port = args.port or settings.port
+    app = create_app(settings)
+    # Load the model and build the keyword index and the theme scan's paragraph index now,
+    # so the first officer to ask does not wait seconds for them.
+    print("Warming up (model, keyword index, theme index)…", file=sys.stderr)
+    services = app.state.services
+    services.retriever.search("warm up", k=1)
+    services.themes.corpus()
+    uvicorn.run(app, host=host, port=port, log_level="info")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from service.api.schemas import SearchResult
+
+    hits = _services(settings).retriever.search(args.query, k=args.k)
+    if args.json:
+        print(json.dumps([SearchResult.of(h).model_dump() for h in hits], indent=2))
+        return 0
+    if not hits:
+        print("No passages found. Is anything ingested? Try `boardpapers documents`.")
+    for rank, hit in enumerate(hits, start=1):
+        chunk, last = hit.chunks[0], hit.chunks[-1]
+        pages = f"{chunk.page}–{last.page_end}" if last.page_end > chunk.page else f"{chunk.page}"
+        where = f"p. {pages}" + (f", para {chunk.paragraph}" if chunk.paragraph else "")
+        print(f"[{rank}] {chunk.meta.title} ({chunk.meta.body}, {chunk.meta.date}) {where}")
+        if chunk.section:
+            print(f"    § {chunk.section}")
+        print("    " + hit.text.replace("\n\n", "\n    "))
+        for repeat in hit.repeats:
+            print(f"    (also printed in {repeat.meta.title}, p. {repeat.page})")
+        print()
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from service.api.schemas import AskResponse
+
+    result = _services(settings).ask(args.question, k=args.k)
+    response = AskResponse.of(result)
+    if args.json:
+        print(response.model_dump_json(indent=2))
+        return 0
+    print(response.answer + "\n")
+    if response.citations:
+        print("Sources:")
+    for c in response.citations:
+        doc = c.document
+        where = f"p. {c.page}" + (f"–{c.page_end}" if c.page_end != c.page else "")
+        where += f", para {c.paragraph}" if c.paragraph else ""
+        print(f"[{c.n}] {doc.title} — {doc.body}, {doc.date} — {where}\n    “{c.quote}”")
+    return 0
+
+
+def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
+    from service.api.schemas import DocumentDetail
+
+    docs = [DocumentDetail.of_stored(d) for d in _services(settings).index.documents()]
+    if args.json:
+        print(json.dumps([d.model_dump() for d in docs], indent=2))
+        return 0
+    if not docs:
+        print("No documents yet: run `boardpapers ingest corpus/`.")
+    for doc in docs:
+        print(f"{doc.id}\n    {doc.title} — {doc.body}, {doc.date}; {doc.pages} pages, "
+              f"{doc.chunks} chunks; {doc.source}")  # fmt: skip
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.reading.metadata import document_id
+    from ingest.sync import SyncBusyError, sync_lock
+
+    index = _services(settings).index
+    doc_id = args.doc if index.document(args.doc) else document_id(Path(args.doc))
+    try:
+        with sync_lock(settings.data_dir, args.wait):
+            removed = index.remove_document(doc_id)
+            index.refresh_keyword_index()
+    except SyncBusyError as exc:
+        print(str(exc), file=sys.stderr)
+        return 75
+    if not removed:
+        print(f"No document '{args.doc}'. `boardpapers documents` lists the ids.", file=sys.stderr)
+        return 1
+    print(f"Removed {doc_id}.")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from service.evaluation import Passage, evaluate, find_misses, load_questions
+
+    services = _services(settings)
+    questions = load_questions(Path(args.questions))
+
+    def retrieve(question: str, k: int) -> list[Passage]:
+        hits = services.retriever.search(question, k=k)
+        return [Passage(Path(h.chunk.meta.source).stem, h.text) for h in hits]
+
+    def answered(question: str) -> bool:
+        return services.ask(question).answered
+
+    figures: dict[str, object] = {}
+    reports = {}
+    for position, k in enumerate(args.k):
+        first = position == 0
+        report = reports[k] = evaluate(questions, retrieve, k, answered if first else None)
+        for key, value in report.figures().items():
+            if first or "@" in key:  # MRR and refusals are reported once, at the first k
+                figures[key] = value
+        if not first:
+            figures[f"mrr@{k}"] = report.figures()["mrr"]
+        figures[f"hit@{k}_by_type"] = report.by_type()
+    deepest = reports[max(args.k)]
+    misses = find_misses(questions, deepest, retrieve, args.depth) if args.misses else []
+    if args.json:
+        if args.misses:
+            figures["misses"] = [vars(miss) for miss in misses]
+        print(json.dumps(figures, indent=2))
+        return 0
+    for key, value in figures.items():
+        print(f"{key:32} {value}")
+    if args.misses:
+        print(f"\ngold quotes not in the top {max(args.k)}; rank among {args.depth} places:")
+        for miss in misses:
+            rank = f"rank {miss.rank}" if miss.rank else f"not in {args.depth}"
+            quote = " ".join(miss.quote.split())
+            print(f"{miss.question_id:8} {rank:12} {miss.doc[:40]:40} {quote[:70]}")
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.pipeline import Outcome
+    from ingest.sync import SyncBusyError, sync_folders
+
+    missing = [p for p in args.folders if not Path(p).is_dir()]
+    if missing:
+        print(f"Not a folder: {', '.join(map(str, missing))}.", file=sys.stderr)
+        return 2
+    services = _services(settings)
+    try:
+        report = sync_folders(
+            [Path(p) for p in args.folders], services.index, keep_removed=args.keep_removed,
+            progress=not args.quiet, wait=args.wait,
+        )  # fmt: skip
+    except SyncBusyError as exc:
+        print(f"Not synced: {exc}.", file=sys.stderr)
+        return 75  # EX_TEMPFAIL: cron may simply try again later
+    for item in report.files:
+        if item.outcome is not Outcome.UNCHANGED:
+            note = item.reason or _repairs_note(item.repairs)
+            print(f"{item.outcome.value:9} {Path(item.path).name}"
+                  + (f"  ({item.chunks} chunks)" if item.chunks else "")
+                  + (f"  — {note}" if note else ""))  # fmt: skip
+    for gone in report.removed:
+        print(f"{'kept' if gone.kept else 'removed':9} {gone.doc_id}  (file gone: {gone.path})")
+    counts = ", ".join(f"{report.count(o)} {o.value}" for o in Outcome if report.count(o))
+    verb = "kept" if args.keep_removed else "removed"
+    print(f"{len(report.files)} files: {counts or 'none'}; {len(report.removed)} {verb}.")
+    if not report.ok:
+        print(f"{len(report.failures)} file(s) could not be synced; the reasons are above. "
+              "Everything else is up to date.", file=sys.stderr)  # fmt: skip
+        return 1
+    return 0
+
+
+def cmd_summarise(args: argparse.Namespace, settings: Settings) -> int:
+    from service.summaries.batch import select_documents, summarise_documents
+    from service.summaries.store import SummaryStore
+
+    if args.since:
+        from datetime import date
+
+        try:
+            args.since = date.fromisoformat(args.since).isoformat()
+        except ValueError:
+            print(f"--since wants a date like 2024-12-05, not '{args.since}'.", file=sys.stderr)
+            return 2
+    services = _services(settings)
+    summariser = services.summariser
+    store = SummaryStore.in_data_dir(settings.data_dir)
+    doc_ids = select_documents(
+        services.index, store, summariser.mode, doc_ids=args.docs, new=args.new, since=args.since
+    )
+    unknown = [d for d in args.docs if services.index.document(d) is None]
+    report = summarise_documents(
+        doc_ids, services.index, summariser, store, args.out, progress=not args.quiet
+    )
+    for summary in report.summaries:
+        state = "stored" if summary.doc_id in report.reused else "new"
+        print(f"{state:7} {args.out / (summary.doc_id + '.md')}")
+    print(f"{len(report.summaries)} summaries ({summariser.mode}) in {args.out}; "
+          f"digest: {report.digest}")  # fmt: skip
+    failed = {**report.failed, **{d: "no such document" for d in unknown}}
+    for doc_id, reason in failed.items():
+        print(f"failed  {doc_id}: {reason}", file=sys.stderr)
+    if failed:
+        print(f"{len(failed)} paper(s) not summarised; the others are written.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_themes(args: argparse.Namespace, settings: Settings) -> int:
+    from service.themes.export import to_csv, to_markdown
+    from service.themes.schemas import ThemeResponse
+
+    services = _services(settings)
+    kinds = args.kind or None
+    response = ThemeResponse.of(services.themes.scan(args.theme, kinds=kinds), services.index)
+    if args.format == "md":
+        print(to_markdown(response), end="")
+    elif args.format == "csv":
+        print(to_csv(response), end="")
+    else:
+        print(response.model_dump_json(indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="boardpapers", description=__doc__)
+    parser.add_argument(
+        "--data-dir", type=Path, help="data folder (default $BOARDPAPERS_DATA_DIR or ./data)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="ingest files or folders of papers")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for a running sync")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("serve", help="serve the HTTP API and the chat page")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("search", help="the passages that best match a query")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=5)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("ask", help="a cited answer to a question")
+    p.add_argument("question")
+    p.add_argument("-k", type=int, default=6)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("documents", help="list the ingested documents")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_documents)
+
+    p = sub.add_parser("remove", help="remove a document (by id or file name)")
+    p.add_argument("doc")
+    p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for a running sync")
+    p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("sync", help="make the index match folders of papers (cron-safe)")
+    p.add_argument("folders", nargs="+")
+    p.add_argument("--keep-removed", action="store_true", help="keep papers whose file has gone")
+    p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another sync")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("summarise", help="summaries of papers, with a digest, to a folder")
+    p.add_argument("docs", nargs="*", help="document ids (default: all)")
+    p.add_argument("--new", action="store_true", help="only papers not summarised before")
+    p.add_argument("--since", help="only papers dated on or after this date (YYYY-MM-DD)")
+    p.add_argument("--out", type=Path, required=True, help="folder for <doc>.md/.json, digest.md")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_summarise)
+
+    p = sub.add_parser("themes", help="every place the papers mention a theme (evidence table)")
+    p.add_argument("theme")
+    p.add_argument("--format", choices=("md", "csv", "json"), default="md")
+    p.add_argument("--kind", action="append", help="only places of this kind (repeatable)",
+                   choices=("priority", "review", "recommendation", "decision", "action",
+                            "figure", "other"))  # fmt: skip
+    p.set_defaults(func=cmd_themes)
+
+    p = sub.add_parser("eval", help="score a gold question file")
+    p.add_argument("questions", type=Path)
+    p.add_argument("-k", type=int, nargs="+", default=[5, 10])
+    p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--misses", action="store_true", help="list the gold quotes missing from the top k"
+    )
+    p.add_argument("--depth", type=int, default=50, help="places searched to rank a missed quote")
+    p.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    args = build_parser().parse_args(argv)
+    command: Command = args.func
+    return command(args, _settings(args))

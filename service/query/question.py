@@ -1,0 +1,121 @@
+"""The question, read once: what it asks for and what it is about, made by `QuestionReader`
+and passed to retrieval, the evidence check and the answerers.
+
+A question is searched whole and, when it asks two things, part by part (`parts.py`); each
+text searched carries its own acronym expansion, dates and key concepts. The whole question
+also says whether it asks across the papers ("which documents …"), for a figure ("how
+many …"), and which specific terms (a year, a figure, an acronym) an answer must hold.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ingest.store.index import PaperIndex
+from ingest.text.tokens import Tokenizer
+from service.query.dates import YEAR_SPAN, DatesNamed, dates_named
+from service.query.key_terms import Concept, key_concepts_in, key_stems
+from service.query.parts import question_parts
+from service.settings import Settings
+
+# "Which documents …", "across the papers": the answer is a spread of places, not the five
+# best paragraphs of one paper.
+_ASKS_ACROSS_PAPERS = re.compile(r"\b(?:documents|papers|across)\b", re.IGNORECASE)
+_QUANTITY = re.compile(
+    r"\bhow (many|much)\b|\bwhat (number|percentage|proportion|share|rate|amount)\b", re.I
+)
+_SPECIFIC = re.compile(r"\b(?:(?:19|20)\d{2}|\d+(?:[.,]\d+)*%?|[A-Z]{2,}s?)\b")
+
+
+@dataclass(frozen=True)
+class SearchText:
+    """One text searched for the question: the whole of it, or one part."""
+
+    text: str
+    expanded: str  # with the other form of each acronym or long form it uses
+    dates: DatesNamed
+    concepts: list[Concept]
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    searches: list[SearchText]  # the whole question first, then its parts when it has several
+    asks_across_papers: bool
+    asks_for_figure: bool
+    specifics: list[str]  # years (a span as "2018/19"), figures and acronyms it names
+    key_stems: frozenset[str]  # its stems less the words that ask rather than say
+    stems: frozenset[str]  # all its stems
+
+    @property
+    def whole(self) -> SearchText:
+        return self.searches[0]
+
+    @property
+    def concepts(self) -> list[Concept]:
+        return self.whole.concepts
+
+    @property
+    def dates(self) -> DatesNamed:
+        return self.whole.dates
+
+
+def asks_for_figure(question: str) -> bool:
+    """ "How many …", "what percentage …": the answer is a number."""
+    return bool(_QUANTITY.search(question))
+
+
+def specific_terms(question: str) -> list[str]:
+    """Years (a span like 2018-19 as both years), figures and acronyms the question names."""
+    terms: list[str] = []
+    for start, end in YEAR_SPAN.findall(question):
+        terms.append(f"{start}/{end[-2:]}")
+    stripped = YEAR_SPAN.sub(" ", question)
+    terms.extend(match.group(0) for match in _SPECIFIC.finditer(stripped))
+    return terms
+
+
+class QuestionReader:
+    """Reads a question against the live papers: their glossary gives the acronym expansions
+    and the keyword index how rare each key term is."""
+
+    def __init__(self, index: PaperIndex, settings: Settings) -> None:
+        self.index = index
+        self.settings = settings
+        self.tokenizer = Tokenizer()
+
+    def read(self, text: str) -> Question:
+        text = text.strip()
+        parts = question_parts(text) if text and self.settings.search_question_parts else [text]
+        texts = [text, *parts] if len(parts) > 1 else [text]
+        keyword_index = self.index.keyword_index() if text else None
+        glossary = self.index.glossary() if text else None
+        searches = [
+            SearchText(
+                each,
+                self.expand(each),
+                dates_named(each),
+                key_concepts_in(each, keyword_index, glossary)
+                if keyword_index and glossary
+                else [],
+            )
+            for each in texts
+        ]
+        return Question(
+            text=text,
+            searches=searches,
+            asks_across_papers=bool(_ASKS_ACROSS_PAPERS.search(text)),
+            asks_for_figure=asks_for_figure(text),
+            specifics=specific_terms(text),
+            key_stems=frozenset(key_stems(text, self.tokenizer)),
+            stems=frozenset(self.tokenizer(text)),
+        )
+
+    def expand(self, text: str) -> str:
+        """The text with the other form of each acronym or long form it uses, as the papers
+        define them ("OSAB" ↔ "Oxfordshire Safeguarding Adults Board")."""
+        if not self.settings.expand_acronyms or not text:
+            return text
+        extra = self.index.glossary().expansions(text)
+        return f"{text} ({'; '.join(extra)})" if extra else text

@@ -1,0 +1,280 @@
+"""The chat widget in a real browser: Debian's headless Chromium driven by Playwright, against
+the app served by a real uvicorn over the sample corpus.
+
+Screenshots go to each test's tmp dir (printed, so `pytest -s` shows where).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import socket
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+import uvicorn
+from pypdf import PdfReader
+
+from service.api.app import create_app
+from service.citations import on_pages
+from service.container import Services
+from service.settings import Settings
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+ANSWER_TIMEOUT_MS = 60_000
+
+# A question and a follow-up that only makes sense after it (the subject comes from turn one).
+FIRST = "How much funding was allocated to Cherwell District Council for 2021/22?"
+# An answer of several sentences, to watch it arrive in pieces.
+STREAMED = "What did the Oxfordshire Child Death Overview Panel report for 2023/24?"
+FOLLOW_UP = "And what about West Oxfordshire?"
+
+
+@dataclass
+class LiveServer:
+    url: str
+    server: uvicorn.Server
+    thread: threading.Thread
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _serve(app: object, port: int) -> LiveServer:
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")  # type: ignore[arg-type]
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    return LiveServer(f"http://127.0.0.1:{port}", server, thread)
+
+
+@pytest.fixture(scope="module")
+def host_port() -> int:
+    """The port of the other-origin page that embeds the widget (known before the app is built,
+    so CORS can allow it)."""
+    return _free_port()
+
+
+@pytest.fixture(scope="module")
+def live_server(
+    corpus_services: Services, tmp_path_factory: pytest.TempPathFactory, host_port: int
+) -> Iterator[LiveServer]:
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("widget-data"),
+        cors_origins=[f"http://127.0.0.1:{host_port}"],
+    )
+    live = _serve(create_app(settings, services=corpus_services), _free_port())
+    yield live
+    live.server.should_exit = True
+    live.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.fail("no /usr/bin/chromium: run scripts/install-browser.sh (make test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: object, live_server: LiveServer) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1100, "height": 900})  # type: ignore[attr-defined]
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+# Records every version of every answer the page draws, to show the answer arrives in pieces.
+RECORD_DRAWS = """
+window.bpDraws = [];
+new MutationObserver((records) => {
+  for (const r of records) {
+    if (r.target.classList && r.target.classList.contains("bp-answer") && r.addedNodes.length) {
+      window.bpDraws.push(Array.from(r.addedNodes, (n) => n.textContent).join(""));
+    }
+  }
+}).observe(document, {childList: true, subtree: true});
+"""
+
+
+def ask(page: object, question: str, turn: int) -> object:
+    """Types the question, presses Enter, waits for the finished answer; returns the turn."""
+    box = page.get_by_label("Your question")  # type: ignore[attr-defined]
+    box.fill(question)
+    box.press("Enter")
+    answer = page.locator(".bp-turn").nth(turn - 1).locator(".bp-answer")  # type: ignore[attr-defined]
+    answer.and_(page.locator('[aria-busy="false"]')).wait_for(timeout=ANSWER_TIMEOUT_MS)  # type: ignore[attr-defined]
+    return page.locator(".bp-turn").nth(turn - 1)  # type: ignore[attr-defined]
+
+
+def shot(page: object, tmp_path: Path, name: str) -> Path:
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    print(f"screenshot: {path}")
+    return path
+
+
+def test_answer_streams_in_with_linked_citations(
+    page: object, live_server: LiveServer, tmp_path: Path
+) -> None:
+    page.add_init_script(RECORD_DRAWS)  # type: ignore[attr-defined]
+    page.goto(live_server.url + "/")  # type: ignore[attr-defined]
+    turn = ask(page, STREAMED, 1)
+    shot(page, tmp_path, "answer")
+    final = turn.locator(".bp-answer").inner_text()  # type: ignore[attr-defined]
+    draws = [d for d in page.evaluate("window.bpDraws") if d]  # type: ignore[attr-defined]
+    # Progressive: several growing drafts, each a prefix of the next, ending at the answer.
+    assert len(set(draws)) >= 2, draws
+    assert all(b.startswith(a) for a, b in zip(draws, draws[1:], strict=False)), draws
+    assert draws[-1] == final
+    assert "38 children" in final
+    markers = turn.locator("a.bp-marker")  # type: ignore[attr-defined]
+    assert markers.count() >= 1
+    assert len(re.findall(r"\[\d+\]", final)) == markers.count()
+    sources = turn.locator(".bp-source")  # type: ignore[attr-defined]
+    assert sources.count() == len(set(re.findall(r"\[(\d+)\]", final)))
+    first_source = sources.first.inner_text()
+    assert "Oxfordshire Health & Wellbeing Board" in first_source  # the body
+    assert re.search(r"\d{1,2} \w+ \d{4}", first_source)  # the date
+    assert re.search(r"\bp\. \d+", first_source)  # the page
+    # The copy button puts “quote” — Title, Body, date, p. N on the clipboard.
+    sources.first.get_by_role("button", name=re.compile("Copy quote")).click()
+    copied = page.evaluate("navigator.clipboard.readText()")  # type: ignore[attr-defined]
+    quote = sources.first.locator(".bp-quote").inner_text()
+    assert copied.startswith(quote)
+    assert re.search(
+        r" — .+, Oxfordshire Health & Wellbeing Board, 5 December 2024, p\. \d+", copied
+    )
+
+
+def test_citation_opens_the_pdf_at_its_page(
+    page: object, live_server: LiveServer, tmp_path: Path
+) -> None:
+    page.goto(live_server.url + "/")  # type: ignore[attr-defined]
+    turn = ask(page, FIRST, 1)
+    marker = turn.locator("a.bp-marker").first  # type: ignore[attr-defined]
+    n = int(marker.inner_text().strip("[]"))
+    with page.context.expect_page() as opened:  # type: ignore[attr-defined]
+        marker.click()
+    pdf_url = opened.value.url
+    match = re.fullmatch(
+        re.escape(live_server.url) + r"/documents/([\w.-]+)/file#page=(\d+)", pdf_url
+    )
+    assert match, pdf_url
+    page_number = int(match.group(2))
+    # The page in the URL is the page the cited quote is on in the served PDF.
+    source = turn.locator(f'.bp-source[data-n="{n}"]')  # type: ignore[attr-defined]
+    quote = source.locator(".bp-quote").inner_text().strip("“”")
+    with urllib.request.urlopen(pdf_url.split("#")[0]) as response:  # noqa: S310 (loopback)
+        assert response.headers["content-type"] == "application/pdf"
+        reader = PdfReader(BytesIO(response.read()))
+    text = {page_number: reader.pages[page_number - 1].extract_text()}
+    assert on_pages(quote, text, page_number, page_number)
+    assert f"p. {page_number}" in source.inner_text()
+
+
+def test_follow_up_is_answered_about_the_new_subject(
+    page: object, live_server: LiveServer, tmp_path: Path
+) -> None:
+    page.goto(live_server.url + "/")  # type: ignore[attr-defined]
+    ask(page, FIRST, 1)
+    second = ask(page, FOLLOW_UP, 2)
+    shot(page, tmp_path, "follow-up")
+    searched = second.locator(".bp-searched").inner_text()  # type: ignore[attr-defined]
+    assert "West Oxfordshire" in searched
+    assert "funding" in searched
+    assert "Cherwell" not in searched
+    answer = second.locator(".bp-answer").inner_text()  # type: ignore[attr-defined]
+    assert "West Oxfordshire" in answer
+    assert "£33,422" in answer
+
+
+def test_filters_and_keyboard_at_phone_width(
+    page: object, live_server: LiveServer, tmp_path: Path
+) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})  # type: ignore[attr-defined]
+    page.goto(live_server.url + "/")  # type: ignore[attr-defined]
+    page.get_by_text("Filters").click()  # type: ignore[attr-defined]
+    body = page.get_by_label("Body")  # type: ignore[attr-defined]
+    body.locator("option", has_text="Safer Oxfordshire Partnership").wait_for(state="attached")
+    body.select_option("Safer Oxfordshire Partnership")
+    page.get_by_label("Papers from").fill("2017-01-01")  # type: ignore[attr-defined]
+    # Keyboard only: focus the question box, type, Enter; then Tab reaches a citation link.
+    page.get_by_label("Your question").focus()  # type: ignore[attr-defined]
+    page.keyboard.type("What did the Safeguarding Adults Board report?")  # type: ignore[attr-defined]
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    turn = page.locator(".bp-turn").first  # type: ignore[attr-defined]
+    turn.locator('.bp-answer[aria-busy="false"]').wait_for(timeout=ANSWER_TIMEOUT_MS)
+    shot(page, tmp_path, "phone")
+    metas = turn.locator(".bp-source-meta").all_inner_texts()
+    assert metas
+    assert all(m.startswith("Safer Oxfordshire Partnership ·") for m in metas), metas
+    assert all(int(re.search(r"(\d{4})", m).group(1)) >= 2017 for m in metas)  # type: ignore[union-attr]
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # type: ignore[attr-defined]
+    marker = turn.locator("a.bp-marker").first
+    marker.focus()
+    outline = marker.evaluate("e => getComputedStyle(e).outlineStyle")
+    assert outline == "solid"  # focus is visible
+    assert turn.locator(".bp-answer").get_attribute("aria-live") == "polite"
+
+
+def _serve_host_page(folder: Path, port: int) -> http.server.ThreadingHTTPServer:
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd
+
+
+def test_widget_embedded_in_a_page_on_another_origin(
+    page: object, live_server: LiveServer, host_port: int, tmp_path: Path
+) -> None:
+    site = tmp_path / "intranet"
+    site.mkdir()
+    (site / "index.html").write_text(
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>Intranet</title></head>"
+        "<body><h1>Officers' intranet</h1><p>Other content of the host page.</p>"
+        "<div data-boardpapers></div>"
+        f'<script src="{live_server.url}/static/widget.js"></script></body></html>',
+        encoding="utf-8",
+    )
+    httpd = _serve_host_page(site, host_port)
+    try:
+        page.goto(f"http://127.0.0.1:{host_port}/")  # type: ignore[attr-defined]
+        turn = ask(page, FIRST, 1)
+        shot(page, tmp_path, "embedded")
+        assert "£34,385" in turn.locator(".bp-answer").inner_text()  # type: ignore[attr-defined]
+        # Links point at the API's origin, not the host page's.
+        href = turn.locator("a.bp-marker").first.get_attribute("href")  # type: ignore[attr-defined]
+        assert href.startswith(live_server.url + "/documents/"), href
+        assert turn.locator(".bp-source").count() >= 1  # type: ignore[attr-defined]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

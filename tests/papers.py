@@ -1,0 +1,27 @@
+"""Small board papers the tests generate, so they run without `../shared`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fpdf import FPDF
+
+
+def make_pdf(path: Path, topic: str, pages: int = 2, revision: int = 1) -> Path:
+    """A small board paper on `topic`: numbered paragraphs over `pages` pages."""
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    for page in range(1, pages + 1):
+        pdf.add_page()
+        pdf.multi_cell(0, 6, f"{topic.title()} report, page {page} (revision {revision})")
+        for n in range(1, 6):
+            pdf.ln(4)
+            pdf.multi_cell(
+                0, 6,
+                f"{page}.{n} The {topic} service recorded {page * 100 + n * 7 + revision} "
+                f"contacts in quarter {n}, and the committee reviewed the {topic} plan for "
+                f"revision {revision}. Officers will report on progress in paragraph {n} of the "
+                f"next {topic} update, with figures for each district and a note of the risks.",
+            )  # fmt: skip
+    pdf.output(str(path))
+    return path
