@@ -43,7 +43,7 @@ from bench.latency import (
     time_calls,
     torch_threads,
 )
-from service.evaluation import Passage, evaluate, load_questions
+from service.evaluation import Answer, Passage, answer_of, evaluate, load_questions
 
 Retrieve = Callable[[str, int], list[Passage]]
 
@@ -175,7 +175,7 @@ def score(
     system: System,
     questions: list[dict[str, Any]],
     ks: list[int],
-    answered: Callable[[str], bool] | None = None,
+    answered: Callable[[str], Answer] | None = None,
 ) -> None:
     for k in ks:
         report = evaluate(
@@ -205,7 +205,7 @@ def measure(
     questions: list[dict[str, Any]],
     ks: list[int],
     repeats: int,
-    answered: Callable[[str], bool] | None = None,
+    answered: Callable[[str], Answer] | None = None,
 ) -> None:
     log(f"scoring and timing {system.name}…")
     score(system, questions, ks, answered)
@@ -298,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         systems = [stock, bm25, ours]
         for system in (stock, bm25):
             measure(system, questions, args.k, args.repeats)
-        measure(ours, questions, args.k, args.repeats, lambda q: services.ask(q).answered)
+        measure(ours, questions, args.k, args.repeats, lambda q: answer_of(services.ask(q)))
         if args.reranker is not None:
             reranked = boardpapers_reranked(services, args.reranker, args.reranker_model)
             systems.append(reranked)

@@ -4,6 +4,12 @@ A retrieved passage hits a gold quote when it is from the same document and the 
 stretch of the normalised quote found verbatim in the normalised passage covers at least 80%
 of the quote. Per answerable question at cut-off k: hit@k, all@k, evidence recall@k and MRR;
 for unanswerable questions, whether the answerer refused.
+
+Answers are scored by the same rule's answer part: per answerable question of type fact,
+paraphrase, filtered or multi, whether the answer's first citation (`cited_first`) or any of
+them (`cited_any`) overlaps a gold quote of the same document (60% of the shorter text found
+verbatim in the longer, normalised), and over the questions whose reference answer holds
+figures, the share of those figures the answer's text or quotes give (`figures`).
 """
 
 from __future__ import annotations
@@ -17,7 +23,14 @@ from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
+from service.answers import AnswerResult
+
 COVERAGE = 0.8
+CITATION_OVERLAP = 0.6
+# The question types whose answers are scored (a theme question's answer is a list of places).
+ANSWER_TYPES = frozenset({"fact", "paraphrase", "filtered", "multi"})
+# A figure: a run of digits with any £ , . or %; two characters or more once those are dropped.
+_FIGURE = re.compile(r"£?\d[\d,.]*%?")
 _CURLY = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"'})
 _OTHER = re.compile(r"[^a-z0-9£%]+")
 
@@ -27,6 +40,10 @@ def normalise(text: str) -> str:
     return _OTHER.sub(" ", text).strip()
 
 
+def _longest_shared(a: str, b: str) -> int:
+    return SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b)).size
+
+
 def quote_hit(quote: str, passage: str) -> bool:
     """Whether `passage` holds at least 80% of `quote` as one verbatim stretch (normalised)."""
     q, p = normalise(quote), normalise(passage)
@@ -34,8 +51,25 @@ def quote_hit(quote: str, passage: str) -> bool:
         return False
     if q in p:
         return True
-    match = SequenceMatcher(None, q, p, autojunk=False).find_longest_match(0, len(q), 0, len(p))
-    return match.size >= COVERAGE * len(q)
+    return _longest_shared(q, p) >= COVERAGE * len(q)
+
+
+def quotes_overlap(cited: str, gold: str) -> bool:
+    """Whether 60% of the shorter of two quotes appears verbatim in the longer (normalised)."""
+    shorter, longer = sorted((normalise(cited), normalise(gold)), key=len)
+    if not shorter:
+        return False
+    return shorter in longer or _longest_shared(shorter, longer) >= CITATION_OVERLAP * len(shorter)
+
+
+def figures_in(text: str) -> set[str]:
+    """The figures a text gives, as the rule compares them: commas, £ and % dropped."""
+    found = set()
+    for match in _FIGURE.finditer(text):
+        figure = match.group(0).rstrip(".,").replace(",", "").replace("£", "").replace("%", "")
+        if len(figure) >= 2:
+            found.add(figure)
+    return found
 
 
 @dataclass
@@ -53,11 +87,71 @@ class QuestionScore:
 
 
 @dataclass
+class Answer:
+    """What the answerer gave: whether it answered, the text, and each citation in order."""
+
+    answered: bool
+    text: str
+    citations: list[Passage]  # the cited document and the quote
+
+
+@dataclass
+class AnswerScore:
+    id: str
+    type: str
+    cited_first: bool
+    cited_any: bool
+    figures_wanted: int  # figures in the reference answer
+    figures_given: int  # of those, the ones in the answer's text or quotes
+
+
+def answer_of(result: AnswerResult) -> Answer:
+    """An answerer's result as the rule reads it: each citation's document and quote."""
+    cited = [Passage(Path(c.chunk.meta.source).stem, c.quote) for c in result.citations]
+    return Answer(result.answered, result.answer, cited)
+
+
+def score_answer(question: dict[str, Any], answer: Answer) -> AnswerScore:
+    gold = question["evidence"]
+    cited = answer.citations if answer.answered else []
+    matches = [
+        any(c.doc == e["doc"] and quotes_overlap(c.text, e["quote"]) for e in gold) for c in cited
+    ]
+    wanted = figures_in(question.get("answer", ""))
+    given = figures_in(" ".join([answer.text, *(c.text for c in cited)])) if cited else set()
+    return AnswerScore(
+        question["id"],
+        question["type"],
+        cited_first=bool(matches) and matches[0],
+        cited_any=any(matches),
+        figures_wanted=len(wanted),
+        figures_given=len(wanted & given),
+    )
+
+
+@dataclass
 class EvalReport:
     k: int
     scores: list[QuestionScore] = field(default_factory=list)
     refusals: dict[str, bool] = field(default_factory=dict)  # question id → refused
     answered_answerable: dict[str, bool] = field(default_factory=dict)
+    answers: list[AnswerScore] = field(default_factory=list)
+
+    def answer_figures(self) -> dict[str, Any]:
+        """`cited_first`, `cited_any` and `figures` by the shared rule (empty when answers
+        were not scored)."""
+        if not self.answers:
+            return {}
+        n = len(self.answers)
+        wanted = sum(a.figures_wanted for a in self.answers)
+        return {
+            "answers_scored": n,
+            "cited_first": round(sum(a.cited_first for a in self.answers) / n, 3),
+            "cited_any": round(sum(a.cited_any for a in self.answers) / n, 3),
+            "figures": round(sum(a.figures_given for a in self.answers) / wanted, 3)
+            if wanted
+            else None,
+        }
 
     def figures(self) -> dict[str, Any]:
         n = len(self.scores) or 1
@@ -76,6 +170,7 @@ class EvalReport:
             "answerable_answered_share": round(
                 sum(answerable.values()) / len(answerable), 3
             ) if answerable else None,
+            **self.answer_figures(),
         }  # fmt: skip
 
     def by_type(self) -> dict[str, float]:
@@ -111,18 +206,22 @@ def evaluate(
     questions: Iterable[dict[str, Any]],
     retrieve: Callable[[str, int], list[Passage]],
     k: int,
-    answered: Callable[[str], bool] | None = None,
+    answer: Callable[[str], Answer] | None = None,
 ) -> EvalReport:
-    """Score `retrieve` (question, k → passages) and, if given, `answered` (question → bool)."""
+    """Score `retrieve` (question, k → passages) and, if given, `answer` (question → the
+    answer and its citations)."""
     report = EvalReport(k=k)
     for question in questions:
+        given = answer(question["question"]) if answer is not None else None
         if not question["evidence"]:
-            if answered is not None:
-                report.refusals[question["id"]] = not answered(question["question"])
+            if given is not None:
+                report.refusals[question["id"]] = not given.answered
             continue
         report.scores.append(score_question(question, retrieve(question["question"], k), k))
-        if answered is not None:
-            report.answered_answerable[question["id"]] = answered(question["question"])
+        if given is not None:
+            report.answered_answerable[question["id"]] = given.answered
+            if question["type"] in ANSWER_TYPES:
+                report.answers.append(score_answer(question, given))
     return report
 
 

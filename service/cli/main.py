@@ -168,7 +168,7 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from service.evaluation import Passage, evaluate, find_misses, load_questions
+    from service.evaluation import Answer, Passage, answer_of, evaluate, find_misses, load_questions
 
     services = _services(settings)
     questions = load_questions(Path(args.questions))
@@ -177,16 +177,16 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         hits = services.retriever.search(question, k=k)
         return [Passage(Path(h.chunk.meta.source).stem, h.text) for h in hits]
 
-    def answered(question: str) -> bool:
-        return services.ask(question).answered
+    def answer(question: str) -> Answer:
+        return answer_of(services.ask(question))  # as `POST /ask` with its defaults
 
     figures: dict[str, object] = {}
     reports = {}
     for position, k in enumerate(args.k):
         first = position == 0
-        report = reports[k] = evaluate(questions, retrieve, k, answered if first else None)
+        report = reports[k] = evaluate(questions, retrieve, k, answer if first else None)
         for key, value in report.figures().items():
-            if first or "@" in key:  # MRR and refusals are reported once, at the first k
+            if first or "@" in key:  # MRR, refusals and answers are reported once, at the first k
                 figures[key] = value
         if not first:
             figures[f"mrr@{k}"] = report.figures()["mrr"]

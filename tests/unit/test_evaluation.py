@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.evaluation import Passage, evaluate, find_misses, quote_ranks, score_question
+from service.evaluation import (
+    Answer,
+    Passage,
+    evaluate,
+    figures_in,
+    find_misses,
+    quote_ranks,
+    score_answer,
+    score_question,
+)
 
 PASSAGES = [
     Passage("a", "The Board agreed its priorities for 2024/25."),
@@ -61,3 +70,51 @@ def test_misses_are_the_quotes_outside_the_top_k_with_their_deeper_rank() -> Non
         ("x", "Domestic abuse remai", 3),
         ("x", "Nothing like this is", None),
     ]
+
+
+ANSWERABLE: dict[str, Any] = {
+    "id": "f1",
+    "type": "fact",
+    "question": "How many detentions were there in 2016?",
+    "answer": "312 detentions under Section 136 in 2016, 15% fewer.",
+    "evidence": [{"doc": "b", "quote": "In 2016 there were 312 detentions under Section 136"}],
+}
+
+
+def test_an_answer_is_scored_by_its_first_citation_and_any_citation() -> None:
+    off_topic = Passage("a", "Domestic abuse remains a joint priority for both boards.")
+    # the gold words, but cited from another document, do not count
+    wrong_paper = Passage("a", "In 2016 there were 312 detentions under Section 136")
+    on_topic = Passage("b", "there were 312 detentions under Section 136 of the Act")
+    first = score_answer(ANSWERABLE, Answer(True, "312 detentions [1]", [on_topic, off_topic]))
+    later = score_answer(ANSWERABLE, Answer(True, "…", [off_topic, wrong_paper, on_topic]))
+    assert (first.cited_first, first.cited_any) == (True, True)
+    assert (later.cited_first, later.cited_any) == (False, True)
+
+
+def test_a_refused_answer_misses_however_it_cites() -> None:
+    on_topic = Passage("b", "In 2016 there were 312 detentions under Section 136")
+    refused = score_answer(ANSWERABLE, Answer(False, "312 2016 15%", [on_topic]))
+    assert (refused.cited_first, refused.cited_any, refused.figures_given) == (False, False, 0)
+
+
+def test_figures_are_the_reference_runs_of_two_or_more_characters() -> None:
+    # a one-digit number ("item 6") is not a figure; "2016/17" gives its two runs
+    assert figures_in("£1,200 and 15% in 2016/17, item 6.") == {"1200", "15", "2016", "17"}
+    quote = Passage("b", "there were 312 detentions")
+    scored = score_answer(ANSWERABLE, Answer(True, "In 2016 [1]", [quote]))
+    assert (scored.figures_wanted, scored.figures_given) == (4, 2)  # 312, 136, 2016, 15
+
+
+def test_evaluate_scores_answers_only_for_the_types_the_rule_names() -> None:
+    theme = {**ANSWERABLE, "id": "t1", "type": "theme"}
+    unanswerable = {"id": "u1", "type": "unanswerable", "question": "q", "evidence": []}
+    report = evaluate(
+        [ANSWERABLE, theme, unanswerable],
+        lambda question, k: PASSAGES[:k],
+        k=2,
+        answer=lambda question: Answer(True, "312 [1]", [PASSAGES[1]]),
+    )
+    figures = report.figures()
+    assert [a.id for a in report.answers] == ["f1"]
+    assert (figures["cited_first"], figures["unanswerable_refused"]) == (1.0, 0)
