@@ -38,6 +38,9 @@ class AnswerResult:
     citations: list[Citation] = field(default_factory=list)
     passages: list[Hit] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # A list answer ("which papers mention …"): its entries, each with its [n] markers. The
+    # `answer` text then holds the lead sentence and these as "- " lines under it.
+    items: list[str] = field(default_factory=list)
 
 
 class Answerer(Protocol):
