@@ -12,7 +12,11 @@ The reply is then checked:
   warning says so; a marker with no quote gets that closest sentence too (verified: the
   passage exists and the quote is verbatim);
 - citations are renumbered 1..m in order of first appearance, markers rewritten to match,
-  and each quote's page found in the stored page text.
+  and each quote's page found in the stored page text;
+- an answer written as a lead sentence and then a bulleted list ("- ", "* " or "1. " lines)
+  is a list answer: its entries (markers included) are the result's `items`, and its text is
+  rewritten as the lead followed by each entry as a "- " line. A list followed by more prose
+  stays prose.
 
 The model is called under a deadline (`service/llm/deadline.py`).
 
@@ -25,6 +29,7 @@ renumbered markers: show the returned answer once it arrives.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Generator
 
 from langchain_core.language_models import BaseChatModel
@@ -44,6 +49,8 @@ from service.query.question import Question
 from service.retrieval.hits import Hit, chunk_hits
 from service.settings import Settings
 
+# A list entry's line: "- ", "* ", "• ", "1. " or "1) " (indented too: a sub-list is flattened).
+_BULLET = re.compile(r"^[ \t]*(?:[-*•]|\d{1,2}[.)])[ \t]+(?=\S)")
 MIN_QUOTE_SENTENCE_CHARS = 25
 # A paragraph number or bullet opening a sentence is layout, not words worth quoting.
 
@@ -119,12 +126,22 @@ class LLMAnswerer:
                 page_texts[chunk.doc_id] = self.index.manifest.page_texts(chunk.doc_id)
             page, page_end = quote_pages(quote, chunk, page_texts[chunk.doc_id])
             citations.append(Citation(n, quote, chunk, page, page_end, verified))
+        listed = list_answer(answer)
+        if listed:
+            lead, items = listed
+            answer = lead + "".join(f"\n- {item}" for item in items)
+            # The lead's last sentence introduces the list: the entries carry its citations.
+            spans = sentence_spans(lead)
+            statements_text = [lead[: spans[-1][0]] if spans else "", *items]
+        else:
+            items, statements_text = [], [answer]
         warnings.extend(
-            f"No citation for: {_clip(answer[start:end])!r}"
-            for start, end in sentence_spans(answer)
-            if "[" not in answer[start:end] and end - start >= MIN_QUOTE_SENTENCE_CHARS
+            f"No citation for: {_clip(text[start:end])!r}"
+            for text in statements_text
+            for start, end in sentence_spans(text)
+            if "[" not in text[start:end] and end - start >= MIN_QUOTE_SENTENCE_CHARS
         )
-        return AnswerResult(answer, True, self.mode, citations, hits, warnings)
+        return AnswerResult(answer, True, self.mode, citations, hits, warnings, items=items)
 
     def _closest_sentence(self, statement: str, passage: str) -> str:
         """The passage sentence sharing most words with the statement (Dice overlap)."""
@@ -140,6 +157,33 @@ class LLMAnswerer:
 
         start, end = max(long_enough, key=overlap)
         return passage[start:end]
+
+
+def list_answer(text: str) -> tuple[str, list[str]] | None:
+    """The lead and the entries of an answer written as a lead then a bulleted list, or None.
+
+    Blank lines may separate the lead from the list and the entries; an indented line that is
+    no entry continues the entry above it. Any other line after the list (more prose) makes the
+    answer prose, and so does a list with no lead before it."""
+    lines = text.splitlines()
+    first = next((i for i, line in enumerate(lines) if _BULLET.match(line)), None)
+    if first is None:
+        return None
+    lead = "\n".join(lines[:first]).strip()
+    if not lead:
+        return None
+    items: list[str] = []
+    for line in lines[first:]:
+        bullet = _BULLET.match(line)
+        if bullet:
+            items.append(line[bullet.end() :].strip())
+        elif not line.strip():
+            continue
+        elif line[:1] in " \t":
+            items[-1] = f"{items[-1]} {line.strip()}"
+        else:
+            return None
+    return lead, items
 
 
 def _refusal(hits: list[Hit], warnings: list[str] | None = None) -> AnswerResult:

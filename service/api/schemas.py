@@ -209,6 +209,12 @@ class AskResponse(BaseModel):
     answered: bool
     mode: str
     citations: list[CitationOut]
+    items: list[str] = Field(
+        default_factory=list,
+        description="The entries of a list answer, each with its [n] markers; empty for a "
+        'prose answer. `answer` then holds the lead sentence followed by these as "\\n- " '
+        "lines.",
+    )
     warnings: list[str] = Field(default_factory=list)
     question: str | None = Field(None, description="The question as asked.")
     rewritten_question: str | None = Field(
@@ -220,7 +226,8 @@ class AskResponse(BaseModel):
     def of(cls, result: AnswerResult) -> AskResponse:
         return cls(
             answer=result.answer, answered=result.answered, mode=result.mode,
-            citations=[CitationOut.of(c) for c in result.citations], warnings=result.warnings,
+            citations=[CitationOut.of(c) for c in result.citations], items=result.items,
+            warnings=result.warnings,
         )  # fmt: skip
 
 

@@ -6,8 +6,10 @@ Screenshots go to each test's tmp dir (printed, so `pytest -s` shows where).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import http.server
+import itertools
 import re
 import socket
 import threading
@@ -17,14 +19,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
+from langchain_core.language_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
 from pypdf import PdfReader
 
+from ingest.text.sentences import sentence_spans
+from service.answers.llm import LLMAnswerer
 from service.api.app import create_app
-from service.citations import on_pages
+from service.citations import canonical, is_verbatim, on_pages
 from service.container import Services
+from service.retrieval.hits import chunk_hits
 from service.settings import Settings
 
 pytestmark = pytest.mark.browser
@@ -41,6 +49,13 @@ FIRST = "How much funding was allocated to Cherwell District Council for 2021/22
 # An answer of several sentences, to watch it arrive in pieces.
 STREAMED = "What did the Oxfordshire Child Death Overview Panel report for 2023/24?"
 FOLLOW_UP = "And what about West Oxfordshire?"
+# Answered by a fake chat model as a list (see `list_server`).
+LISTED = (
+    "How many cases of neighbour nuisance did the Anti-Social Behaviour Investigation Team "
+    "look into in 2014?"
+)
+LISTED_FACT = "investigated over 680 cases of neighbour nuisance in 2014"
+LISTED_LEAD = "Two passages bear on this:"
 
 
 @dataclass
@@ -134,6 +149,10 @@ def ask(page: object, question: str, turn: int) -> object:
     return page.locator(".bp-turn").nth(turn - 1)  # type: ignore[attr-defined]
 
 
+def squash(text: str) -> str:
+    return " ".join(text.split())
+
+
 def shot(page: object, tmp_path: Path, name: str) -> Path:
     path = tmp_path / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
@@ -164,10 +183,17 @@ def test_answer_streams_in_with_linked_citations(
     assert "Oxfordshire Health & Wellbeing Board" in first_source  # the body
     assert re.search(r"\d{1,2} \w+ \d{4}", first_source)  # the date
     assert re.search(r"\bp\. \d+", first_source)  # the page
-    # The copy button puts “quote” — Title, Body, date, p. N on the clipboard.
+    # No card repeats a quote the answer already shows (the extractive answer's sentences are
+    # its quotes); such a card keeps its document, page and link.
+    for card in sources.all():
+        quote = card.locator(".bp-quote")
+        if quote.is_visible():
+            assert squash(quote.inner_text().strip("“”")) not in squash(final)
+        assert card.locator("a.bp-open").is_visible()
+    # The copy button puts “quote” — Title, Body, date, p. N on the clipboard, shown or not.
     sources.first.get_by_role("button", name=re.compile("Copy quote")).click()
     copied = page.evaluate("navigator.clipboard.readText()")  # type: ignore[attr-defined]
-    quote = sources.first.locator(".bp-quote").inner_text()
+    quote = sources.first.locator(".bp-quote").text_content()
     assert copied.startswith(quote)
     assert re.search(
         r" — .+, Oxfordshire Health & Wellbeing Board, 5 December 2024, p\. \d+", copied
@@ -191,7 +217,7 @@ def test_citation_opens_the_pdf_at_its_page(
     page_number = int(match.group(2))
     # The page in the URL is the page the cited quote is on in the served PDF.
     source = turn.locator(f'.bp-source[data-n="{n}"]')  # type: ignore[attr-defined]
-    quote = source.locator(".bp-quote").inner_text().strip("“”")
+    quote = source.locator(".bp-quote").text_content().strip("“”")  # shown or not
     with urllib.request.urlopen(pdf_url.split("#")[0]) as response:  # noqa: S310 (loopback)
         assert response.headers["content-type"] == "application/pdf"
         reader = PdfReader(BytesIO(response.read()))
@@ -278,3 +304,98 @@ def test_widget_embedded_in_a_page_on_another_origin(
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+@dataclass
+class ListServer:
+    live: LiveServer
+    item_quote: str  # passage 1's sentence, said word for word by the first bullet
+    other_quote: str  # passage 2's quote, which the answer does not say
+
+
+@pytest.fixture(scope="module")
+def list_server(
+    corpus_services: Services, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ListServer]:
+    """The app over the corpus, its answers written by a LangChain fake chat model: a lead and
+    two bullets, the first bullet being a cited passage's sentence word for word."""
+    limit = corpus_services.settings.answer_passages
+    hits = chunk_hits(corpus_services.retriever.search(LISTED, k=6)[:limit])  # as the model sees
+    fact = next(n for n, hit in enumerate(hits, 1) if is_verbatim(LISTED_FACT, hit.chunk.text))
+    other = next(n for n in range(len(hits), 0, -1) if n != fact)
+
+    def sentence(text: str, words: str | None = None) -> str:
+        found = [canonical(text[a:b]) for a, b in sentence_spans(text)]
+        return next(s for s in found if words in s) if words else max(found, key=len)
+
+    item_quote = sentence(hits[fact - 1].chunk.text, LISTED_FACT)
+    other_quote = sentence(hits[other - 1].chunk.text)
+    assert other_quote not in item_quote
+    reply = (
+        f"{LISTED_LEAD}\n\n- {item_quote} [{fact}]\n- The papers also describe related work "
+        f'[{other}]\n\nQUOTES:\n[{fact}] "{item_quote}"\n[{other}] "{other_quote}"'
+    )
+    model = GenericFakeChatModel(messages=itertools.cycle([AIMessage(reply)]))
+    answerer = LLMAnswerer(corpus_services.index, corpus_services.settings, model)
+    services = dataclasses.replace(corpus_services, answerer=answerer)
+    settings = Settings(data_dir=tmp_path_factory.mktemp("widget-list-data"))
+    live = _serve(create_app(settings, services=services), _free_port())
+    yield ListServer(live, item_quote, other_quote)
+    live.server.should_exit = True
+    live.thread.join(timeout=10)
+
+
+def test_list_answer_renders_as_bullets_and_cards_do_not_repeat_its_quotes(
+    browser: object, list_server: ListServer, tmp_path: Path
+) -> None:
+    url = list_server.live.url
+    context = browser.new_context(viewport={"width": 1100, "height": 900})  # type: ignore[attr-defined]
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url)
+    page = context.new_page()
+    try:
+        page.goto(url + "/")
+        turn: Any = ask(page, LISTED, 1)
+        shot(page, tmp_path, "list")
+        answer = turn.locator(".bp-answer")
+        # The lead paragraph, then a real list: one <li> per entry, no "- " left in the text.
+        assert answer.locator("p.bp-lead").inner_text() == LISTED_LEAD
+        bullets = answer.locator("ul.bp-items > li")
+        assert bullets.all_inner_texts() == [
+            f"{list_server.item_quote} [1]",
+            "The papers also describe related work [2]",
+        ]
+        assert "- " not in answer.inner_text()
+        # Each bullet's marker links its source: the PDF at the quote's page, and its card.
+        for n, bullet in enumerate(bullets.all(), start=1):
+            marker = bullet.locator("a.bp-marker")
+            assert marker.count() == 1
+            assert marker.inner_text() == f"[{n}]"
+            card = turn.locator(f'.bp-source[data-n="{n}"]')
+            page_number = re.search(r"\bp\. (\d+)", card.inner_text()).group(1)  # type: ignore[union-attr]
+            href = marker.get_attribute("href")
+            assert re.fullmatch(
+                re.escape(url) + rf"/documents/[\w.-]+/file#page={page_number}", href or ""
+            ), href
+            assert href == card.locator("a.bp-open").get_attribute("href")
+            marker.hover()
+            assert "bp-highlight" in (card.get_attribute("class") or "")
+        with page.context.expect_page() as opened:
+            bullets.nth(1).locator("a.bp-marker").click()
+        assert opened.value.url == bullets.nth(1).locator("a.bp-marker").get_attribute("href")
+        # Card 1's quote is the first bullet word for word: not shown again; its document,
+        # page and link are. Card 2's quote is not in the answer: shown.
+        first, second = turn.locator(".bp-source").all()
+        assert first.locator(".bp-quote").is_hidden()
+        assert list_server.item_quote not in first.inner_text()
+        assert first.locator(".bp-source-title").is_visible()
+        assert re.search(r"\bp\. \d+", first.locator(".bp-source-meta").inner_text())
+        assert first.locator("a.bp-open").is_visible()
+        assert second.locator(".bp-quote").is_visible()
+        shown = canonical(second.locator(".bp-quote").inner_text())
+        assert shown == canonical(f"“{list_server.other_quote}”")
+        # The hidden quote still goes out with "Copy with reference".
+        first.get_by_role("button", name=re.compile("Copy quote")).click()
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert canonical(copied).startswith(canonical(f"“{list_server.item_quote}”"))
+    finally:
+        context.close()

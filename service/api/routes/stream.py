@@ -4,12 +4,17 @@ and the answer as it is produced.
 Events, in order:
 - `passages`: the retrieved sources, plus the conversation id and the question searched;
 - `citation` (before the text that first cites it) and `delta` (answer text), interleaved;
-- `done`: the complete answer, the same object `/ask` returns; or `error` if answering failed.
+- `replace` (streaming answerers only, and only when needed): the checked answer text, when
+  the check changed what was streamed (markers renumbered or dropped, a list rewritten as
+  "- " lines); it replaces the deltas so far;
+- `done`: the complete answer, the same object `/ask` returns, with `items` holding the
+  entries of a list answer; or `error` if answering failed.
 
-The deltas join into the `done` answer exactly. An answerer that can stream (a
-`stream(question, hits)` generator yielding text and returning its `AnswerResult`) streams
-tokens, and its citations are checked before `done`; any other answerer's finished answer is
-sent sentence by sentence.
+The deltas (or the `replace` text, when one is sent) are the `done` answer exactly. An answerer
+that can stream (a `stream(question, hits)` generator yielding text and returning its
+`AnswerResult`) streams tokens, and its citations are checked before `done`; any other
+answerer's finished answer is sent sentence by sentence (a list answer's lead, then each
+"- " line).
 """
 
 from __future__ import annotations
@@ -34,8 +39,9 @@ from service.retrieval.hits import Hit
 router = APIRouter(tags=["answers"])
 log = logging.getLogger(__name__)
 
-# A piece ends after a citation marker run ("… [1][2]") or a sentence end, keeping the space.
-_PIECE_END = re.compile(r"(?:\]|[.!?])(?=\s+|$)")
+# A piece ends after a citation marker run ("… [1][2]"), a sentence end, or a list's lead-in
+# ("… are:" before its "- " lines), keeping the space.
+_PIECE_END = re.compile(r"(?:\]|[.!?]|:(?=\n))(?=\s+|$)")
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
@@ -143,8 +149,9 @@ def ask_stream(
     conversations: ConversationsDep,
     rewriter: RewriterDep,
 ) -> StreamingResponse:
-    """The `/ask` answer as server-sent events: `passages`, then `citation`/`delta`, then
-    `done` (the `/ask` object) or `error`."""
+    """The `/ask` answer as server-sent events: `passages`, then `citation`/`delta` (and
+    `replace` when a streamed answer was revised by the citation check), then `done` (the
+    `/ask` object, `items` included) or `error`."""
     conversation_id, history = open_or_404(conversations, request.conversation_id)
     standalone = rewriter.rewrite(request.question, history)
     return StreamingResponse(

@@ -38,6 +38,46 @@
 
   function pages(c) { return c.page_end > c.page ? `pp. ${c.page}–${c.page_end}` : `p. ${c.page}`; }
 
+  // A list entry's line while an answer streams in: "- ", "* ", "• ", "1. " or "1) ".
+  const BULLET = /^[ \t]*(?:[-*•]|\d{1,2}[.)])[ \t]+(?=\S)/;
+
+  /** The lead and entries of a list answer, or null for prose. Once the answer is done its
+   * `items` decide (the text is the lead, then each item as a "- " line); while it streams,
+   * lines that open with a bullet after a lead line are the entries so far. */
+  function listParts(text, items) {
+    if (items) {
+      if (!items.length) return null;
+      const tail = items.map((item) => "\n- " + item).join("");
+      if (!text.endsWith(tail)) return null;
+      return { lead: text.slice(0, text.length - tail.length).trim(), items };
+    }
+    const lines = text.split("\n");
+    const first = lines.findIndex((line) => BULLET.test(line));
+    if (first < 1) return null;
+    const lead = lines.slice(0, first).join("\n").trim();
+    if (!lead) return null;
+    const entries = [];
+    for (const line of lines.slice(first)) {
+      const bullet = line.match(BULLET);
+      if (bullet) entries.push(line.slice(bullet[0].length).trim());
+      else if (!line.trim()) continue;
+      else if (/^[ \t]/.test(line)) entries[entries.length - 1] += " " + line.trim();
+      else return null;
+    }
+    return { lead, items: entries };
+  }
+
+  /** Text as compared for "is this quote already in the answer": whitespace collapsed, quote
+   * marks straightened, markers ignored. */
+  function squash(text) {
+    return text.replace(/[‘’]/g, "'").replace(/[“”]/g, '"').replace(/\s+/g, " ").trim();
+  }
+  function quotedInAnswer(quote, answer) {
+    const q = squash(quote);
+    if (!q) return true;
+    return squash(answer).includes(q) || squash(answer.replace(/[ \t]*\[\d+\]/g, "")).includes(q);
+  }
+
   /** “quote” — Title, Body, 5 December 2024, p. 12, para 3.4 */
   function reference(c) {
     const parts = [c.document.title, c.document.body, longDate(c.document.date), pages(c)];
@@ -212,12 +252,14 @@
       item.scrollIntoView({ block: "nearest" });
       const citations = new Map();
       let raw = "";
+      let items = null; // the finished answer's list entries; null while it streams
 
-      function draw() {
+      /** Text with each [n] of a known source as a link to its PDF page. */
+      function marked(text) {
         const nodes = [];
         let last = 0;
-        for (const match of raw.matchAll(/\[(\d+)\]/g)) {
-          nodes.push(raw.slice(last, match.index));
+        for (const match of text.matchAll(/\[(\d+)\]/g)) {
+          nodes.push(text.slice(last, match.index));
           const c = citations.get(Number(match[1]));
           nodes.push(c ? el("a", {
             class: "bp-marker", href: apiUrl(api, c.url), target: "_blank", rel: "noopener",
@@ -228,15 +270,30 @@
           }, `[${c.n}]`) : match[0]);
           last = match.index + match[0].length;
         }
-        nodes.push(raw.slice(last));
-        answer.replaceChildren(...nodes);
+        nodes.push(text.slice(last));
+        return nodes;
+      }
+      function draw() {
+        const list = listParts(raw, items);
+        if (!list) {
+          answer.replaceChildren(...marked(raw));
+          return;
+        }
+        // A list answer: the lead as a paragraph, the entries as real bullets.
+        answer.replaceChildren(
+          el("p", { class: "bp-lead" }, ...marked(list.lead)),
+          el("ul", { class: "bp-items" }, ...list.items.map((item) => el("li", {}, ...marked(item)))));
       }
       function highlight(n, on) {
         const card = sources.querySelector(`[data-n="${n}"]`);
         if (card) card.classList.toggle("bp-highlight", on);
       }
-      function sourceCard(c) {
+      /** A source card: document, page, paragraph and links. Its quote shows only once the
+       * answer is complete, and only when the answer text does not already say it word for
+       * word (an extractive answer's sentences are its quotes). */
+      function sourceCard(c, answerText = null) {
         const meta = [c.document.body, longDate(c.document.date), pages(c), c.paragraph ? `para ${c.paragraph}` : ""];
+        const repeated = answerText === null || quotedInAnswer(c.quote, answerText);
         const copy = el("button", { type: "button", class: "bp-copy", text: "Copy with reference",
           "aria-label": `Copy quote ${c.n} with its reference` });
         copy.addEventListener("click", async () => {
@@ -248,7 +305,7 @@
         return el("li", { class: "bp-source", id: `${id}-t${n}-src${c.n}`, "data-n": String(c.n), value: String(c.n) },
           el("p", { class: "bp-source-title", text: c.document.title }),
           el("p", { class: "bp-source-meta", text: meta.filter(Boolean).join(" · ") }),
-          el("blockquote", { class: "bp-quote", text: `“${c.quote}”` }),
+          el("blockquote", { class: "bp-quote", text: `“${c.quote}”`, hidden: repeated }),
           el("div", { class: "bp-actions" },
             el("a", { class: "bp-open", href: apiUrl(api, c.url), target: "_blank", rel: "noopener",
               text: `Open PDF at ${pages(c)}`, "aria-label": `Open ${c.document.title} at ${pages(c)} (PDF)` }),
@@ -272,9 +329,13 @@
         finish(result) {
           citations.clear();
           sources.replaceChildren();
-          for (const c of result.citations) { citations.set(c.n, c); sources.append(sourceCard(c)); }
+          for (const c of result.citations) {
+            citations.set(c.n, c);
+            sources.append(sourceCard(c, result.answer));
+          }
           sourcesTitle.hidden = result.citations.length === 0;
           raw = result.answer;
+          items = result.items || [];
           draw();
           answer.classList.toggle("bp-not-covered", !result.answered);
           answer.setAttribute("aria-busy", "false");

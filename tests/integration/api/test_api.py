@@ -166,6 +166,27 @@ def test_ask_for_a_list_quotes_the_list_after_its_lead_in(client: TestClient) ->
         assert item in listed[0]
 
 
+@pytest.mark.parametrize(
+    "question", [ANSWERABLE, "Which priorities did the SOP set for 2017/18?"], ids=["prose", "list"]
+)
+def test_ask_items_are_the_entries_under_the_lead(client: TestClient, question: str) -> None:
+    # Whichever way the answerer writes it: a prose answer has no items; a list answer is its
+    # lead followed by each item as a "- " line, and each item carries its own [n] markers.
+    body = client.post("/ask", json={"question": question}).json()
+    items = body["items"]
+    assert isinstance(items, list)
+    if items:
+        lead, _, _ = body["answer"].partition("\n- ")
+        assert lead.strip()
+        assert body["answer"] == lead + "".join(f"\n- {item}" for item in items)
+        numbers = {c["n"] for c in body["citations"]}
+        for item in items:
+            assert "\n" not in item
+            assert {int(n) for n in MARKER.findall(item)} & numbers, item
+    else:
+        assert not re.search(r"\n- ", body["answer"]), body["answer"]
+
+
 def test_ask_refuses_what_the_papers_do_not_cover(client: TestClient) -> None:
     response = client.post("/ask", json={"question": "What is the boiling point of tungsten?"})
     assert response.status_code == 200, response.text

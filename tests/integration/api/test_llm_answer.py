@@ -383,3 +383,83 @@ def test_chat_model_is_chosen_by_provider(answer_settings: Settings) -> None:
     assert type(ollama).__name__ == "ChatOllama"
     assert ollama.model == "m2"  # type: ignore[attr-defined]
     assert ollama.client_kwargs == {"timeout": 0.5}  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("bullet", ["- ", "* ", "1. "], ids=["dash", "star", "numbered"])
+def test_bulleted_reply_is_a_list_answer_with_items(
+    corpus_services: Services, answer_settings: Settings, bullet: str
+) -> None:
+    hits = passages(corpus_services, QUESTION)
+    fact = passage_with(hits, FACT)
+    other = next(n for n in range(len(hits), 0, -1) if n != fact)
+    marks = [bullet, bullet] if bullet != "1. " else ["1. ", "2. "]
+    # The model cites the other passage first: the items carry the renumbered markers.
+    reply = (
+        "Two passages cover neighbour nuisance:\n\n"
+        f"{marks[0]}Related work is described in the papers [{other}]\n"
+        f"{marks[1]}The team investigated over 680 cases of neighbour nuisance in 2014 [{fact}]"
+        f'\n\nQUOTES:\n[{fact}] "{FACT}"'
+    )
+    answerer = LLMAnswerer(corpus_services.index, answer_settings, recording(reply))
+    result = answerer.answer(corpus_services.reader.read(QUESTION), hits)
+
+    assert result.items == [
+        "Related work is described in the papers [1]",
+        "The team investigated over 680 cases of neighbour nuisance in 2014 [2]",
+    ]
+    assert result.answer == "Two passages cover neighbour nuisance:" + "".join(
+        f"\n- {item}" for item in result.items
+    )
+    assert [c.chunk.chunk_id for c in result.citations] == [
+        hits[other - 1].chunk.chunk_id,
+        hits[fact - 1].chunk.chunk_id,
+    ]
+    assert result.citations[1].quote == FACT
+    assert result.warnings == []  # the lead-in needs no marker of its own
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Over 680 cases were investigated in 2014 [{fact}].",
+        # A list followed by more prose is not a lead and its entries: it stays prose.
+        "The papers say:\n- over 680 cases in 2014 [{fact}]\nThat was a record year [{fact}].",
+        # No lead sentence before the bullets.
+        "- over 680 cases in 2014 [{fact}]\n- a record year [{fact}]",
+    ],
+    ids=["prose", "prose-after-list", "no-lead"],
+)
+def test_reply_that_is_not_a_lead_and_bullets_has_no_items(
+    corpus_services: Services, answer_settings: Settings, body: str
+) -> None:
+    hits = passages(corpus_services, QUESTION)
+    fact = passage_with(hits, FACT)
+    reply = body.format(fact=fact)
+    answerer = LLMAnswerer(corpus_services.index, answer_settings, recording(reply))
+    result = answerer.answer(corpus_services.reader.read(QUESTION), hits)
+
+    assert result.answered is True
+    assert result.items == []
+    assert result.answer == reply.replace(f"[{fact}]", "[1]")
+
+
+def test_ask_returns_the_items_of_a_list_answer(corpus_services: Services, ask: Any) -> None:
+    hits = passages(corpus_services, QUESTION)
+    fact = passage_with(hits, FACT)
+    reply = (
+        "The papers report:\n"
+        f"* over 680 cases of neighbour nuisance investigated in 2014 [{fact}]\n"
+        f"* the work of the Anti-Social Behaviour Investigation Team [{fact}]\n"
+        f'\nQUOTES:\n[{fact}] "{FACT}"'
+    )
+    body = ask(recording(reply), QUESTION).json()
+
+    assert body["answered"] is True
+    assert body["items"] == [
+        "over 680 cases of neighbour nuisance investigated in 2014 [1]",
+        "the work of the Anti-Social Behaviour Investigation Team [1]",
+    ]
+    assert body["answer"] == "The papers report:" + "".join(f"\n- {i}" for i in body["items"])
+    assert [c["n"] for c in body["citations"]] == [1]
+    prose = ask(recording(f"Over 680 cases were investigated [{fact}]."), QUESTION).json()
+    assert prose["items"] == []

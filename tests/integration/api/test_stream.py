@@ -63,6 +63,7 @@ def test_events_arrive_in_order_and_the_deltas_join_into_the_answer(client: Test
     done = events[-1][1]
     assert done["answered"] is True
     assert "".join(data["text"] for name, data in events if name == "delta") == done["answer"]
+    assert done["items"] == list_items(done["answer"], done["items"])
     # Each citation is announced before the first delta that cites it.
     announced: set[int] = set()
     for name, data in events:
@@ -99,7 +100,15 @@ def test_stream_and_ask_give_the_same_answer(client: TestClient) -> None:
     _, events = stream(client, question)
     done = events[-1][1]
     asked = client.post("/ask", json=question).json()
-    for key in ("answer", "answered", "mode", "citations", "question", "rewritten_question"):
+    for key in (
+        "answer",
+        "answered",
+        "mode",
+        "citations",
+        "items",
+        "question",
+        "rewritten_question",
+    ):
         assert done[key] == asked[key], key
     assert done["conversation_id"] != asked["conversation_id"]  # each started its own
 
@@ -149,12 +158,19 @@ def test_a_blank_question_is_rejected(client: TestClient) -> None:
         "No markers at all. Just sentences! Right?",
         "Trailing [1]",
         "",
+        "The papers list:\n- Reduce ASB [1]\n- Reduce risk, as 1:2 [2][3]",
     ],
 )
 def test_answer_pieces_join_back_exactly(answer: str) -> None:
     pieces = answer_pieces(answer)
     assert "".join(pieces) == answer
     assert all(pieces)
+    if "\n- " in answer:  # a list: its lead, then one piece per "- " line
+        assert pieces == [
+            "The papers list:",
+            "\n- Reduce ASB [1]",
+            "\n- Reduce risk, as 1:2 [2][3]",
+        ]
     if "[3][4]" in answer:
         assert pieces[-1].endswith("[3][4]")
         assert not pieces[-2].endswith("[3]")
@@ -203,3 +219,52 @@ def test_llm_failure_mid_stream_is_an_error_event(
         )
     assert [name for name, _ in events] == ["passages", "error"]
     assert "chat model" in events[-1][1]["detail"]
+
+
+def list_items(answer: str, items: list[str]) -> list[str]:
+    """`items` when the answer is a lead followed by them as "- " lines, else [] (a prose
+    answer must have no items): what every `/ask` and `done` answer must satisfy."""
+    if items and answer.endswith("".join(f"\n- {item}" for item in items)):
+        return items
+    return []
+
+
+def test_llm_list_answer_carries_its_items_in_done(
+    corpus_services: Services, settings: Settings
+) -> None:
+    question = "What was the adult re-offending rate in Oxfordshire in 2014?"
+    hits = chunk_hits(corpus_services.retriever.search(question, k=6))  # as the model sees them
+    assert len(hits) >= 2
+    # Numbered, and citing passage 2 first: the checked answer is renumbered and its list
+    # rewritten as "- " lines, so the stream ends with a `replace` before the citations.
+    reply = (
+        "Two passages give figures:\n"
+        "1. The rate is given in one passage [2]\n"
+        "2. Another passage gives more [1]\n"
+    )
+    services = llm_services(corpus_services, settings, [AIMessage(reply)])
+    with TestClient(create_app(settings, services=services)) as client:
+        _, events = stream(client, {"question": question})
+    names = [name for name, _ in events]
+    assert names[0] == "passages"
+    assert names[-1] == "done"
+    assert names.count("replace") == 1
+    assert max(i for i, n in enumerate(names) if n == "delta") < names.index("replace")
+    assert names.index("replace") < names.index("citation")
+    done = events[-1][1]
+    assert done["items"] == [
+        "The rate is given in one passage [1]",
+        "Another passage gives more [2]",
+    ]
+    assert done["answer"] == (
+        "Two passages give figures:\n- The rate is given in one passage [1]"
+        "\n- Another passage gives more [2]"
+    )
+    replaced = next(data["text"] for name, data in events if name == "replace")
+    assert replaced == done["answer"]
+    streamed = "".join(data["text"] for name, data in events if name == "delta")
+    assert streamed == reply.strip()
+    assert [c["chunk_id"] for c in done["citations"]] == [
+        hits[1].chunk.chunk_id,
+        hits[0].chunk.chunk_id,
+    ]
