@@ -1,5 +1,5 @@
-"""Conversations: turns kept in SQLite, follow-ups rewritten into standalone questions (by rule
-and by a chat model), and `/ask` carrying a conversation across requests."""
+"""Conversations: turns kept in SQLite, and `/ask` carrying a conversation across requests (the
+follow-up rewriters have their own tests: test_followup.py)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from service.api.app import create_app
 from service.container import Services
 from service.conversations import ConversationStore, Turn, UnknownConversation
-from service.query.followup import LLMRewriter, RuleRewriter
-from service.settings import PROJECT_ROOT, Settings
+from service.settings import Settings
 
 
 def test_turns_persist_in_order_across_store_instances(tmp_path: Path) -> None:
@@ -37,102 +35,6 @@ def test_turns_persist_in_order_across_store_instances(tmp_path: Path) -> None:
         reopened.add_turn(first, Turn("q", "q", "a", True))
     with pytest.raises(UnknownConversation):
         reopened.open("no-such-id")
-
-
-def history(*standalone: str) -> list[Turn]:
-    return [Turn(q, q, "an answer [1]", True) for q in standalone]
-
-
-@pytest.mark.parametrize(
-    ("previous", "follow_up", "standalone"),
-    [
-        # A new name replaces the name it contrasts, the rest of the question stays.
-        (
-            "How much funding was allocated to Cherwell District Council for 2021/22?",
-            "And what about West Oxfordshire?",
-            "How much funding was allocated to West Oxfordshire for 2021/22?",
-        ),
-        # A refinement of a name replaces it, not another name.
-        (
-            "What did the Safer Oxfordshire Partnership say about crime in Oxfordshire?",
-            "what about West Oxfordshire",
-            "What did the Safer Oxfordshire Partnership say about crime in West Oxfordshire?",
-        ),
-        # A year replaces the year.
-        (
-            "What was the adult re-offending rate in Oxfordshire in 2014?",
-            "and in 2013?",
-            "What was the adult re-offending rate in Oxfordshire in 2013?",
-        ),
-        # A bare short phrase is elliptical too.
-        (
-            "How much did crime increase in West Oxfordshire?",
-            "Cherwell?",
-            "How much did crime increase in Cherwell?",
-        ),
-        # A plain phrase replaces the object of the last preposition.
-        (
-            "What did the OSCB report about neglect?",
-            "what about exploitation?",
-            "What did the OSCB report about exploitation?",
-        ),
-        # Pronouns take the previous question's subject.
-        (
-            "What is the Neglect Practitioner Portal?",
-            "When will it be available?",
-            "When will the Neglect Practitioner Portal be available?",
-        ),
-        (
-            "Who wrote the Safer Oxfordshire Partnership protocol?",
-            "What are its aims?",
-            "What are the Safer Oxfordshire Partnership's aims?",
-        ),
-        # A complete question is left alone.
-        (
-            "How many people were detained under Section 136 in 2016?",
-            "What is the Health and Wellbeing Board's role in homelessness?",
-            "What is the Health and Wellbeing Board's role in homelessness?",
-        ),
-    ],
-)
-def test_rule_rewriter(previous: str, follow_up: str, standalone: str) -> None:
-    assert RuleRewriter().rewrite(follow_up, history(previous)) == standalone
-
-
-def test_rule_rewriter_reads_against_the_latest_standalone_question() -> None:
-    turns = history("What was the re-offending rate in Oxfordshire in 2014?") + [
-        Turn("and in 2013?", "What was the re-offending rate in Oxfordshire in 2013?", "…", True)
-    ]
-    assert RuleRewriter().rewrite("What about Cherwell?", turns) == (
-        "What was the re-offending rate in Cherwell in 2013?"
-    )
-
-
-def test_first_question_is_never_rewritten() -> None:
-    assert RuleRewriter().rewrite("  and what about it?  ", []) == "and what about it?"
-
-
-def test_llm_rewriter_sends_the_history_and_uses_the_reply() -> None:
-    model = FakeListChatModel(responses=["How much did West Oxfordshire receive in 2021/22?"])
-    rewriter = LLMRewriter(model, PROJECT_ROOT / "prompts")
-    turns = history("How much did Cherwell District Council receive in 2021/22?")
-    messages = rewriter.messages("and West Oxfordshire?", turns)
-    prompt = "\n".join(str(message.content) for message in messages)
-    assert "How much did Cherwell District Council receive in 2021/22?" in prompt
-    assert "Follow-up: and West Oxfordshire?" in prompt
-    assert "{" not in prompt  # every placeholder filled
-    assert rewriter.rewrite("and West Oxfordshire?", turns) == (
-        "How much did West Oxfordshire receive in 2021/22?"
-    )
-
-
-def test_llm_rewriter_falls_back_to_the_rules_on_a_rambling_reply() -> None:
-    model = FakeListChatModel(responses=["Sure! Here is the question:\nHow much …"])
-    rewriter = LLMRewriter(model, PROJECT_ROOT / "prompts")
-    turns = history("What was the adult re-offending rate in Oxfordshire in 2014?")
-    assert rewriter.rewrite("and in 2013?", turns) == (
-        "What was the adult re-offending rate in Oxfordshire in 2013?"
-    )
 
 
 def test_ask_carries_a_conversation(corpus_services: Services, settings: Settings) -> None:
