@@ -4,6 +4,10 @@ Board papers define their abbreviations in passing — "Oxfordshire Safeguarding
 (OSAB)", "the Office of the Police and Crime Commissioner (OPCC)" — and then use either form.
 We collect every definition whose long form's initials spell the acronym, so a query can be
 expanded both ways. Nothing here knows any particular corpus's terms.
+
+`Glossary.learn` counts the definitions a reading finds and keeps each acronym's most frequent
+long form; `definitions_in` is the reading used for questions, and the theme scan passes its
+own (service/themes/terms.py), which reads long forms word by word as the scan matches them.
 """
 
 from __future__ import annotations
@@ -11,13 +15,14 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+
+from .words import ACRONYM_LINKING_WORDS
 
 # "(OSAB)", "(OPCC)", "(CSPs)": 2-10 capitals, optional lower-case plural s / inner lowercase.
 _DEFINITION = re.compile(r"\(\s*(?P<acronym>[A-Z][A-Za-z&]{1,9}?)s?\s*\)")
 _WORD = re.compile(r"[A-Za-z][\w'’&-]*")
-_LINKING = {"of", "and", "for", "the", "in", "on", "to", "&", "a", "an", "at", "with", "by"}
 MAX_LONG_FORM_WORDS = 10
 
 
@@ -73,7 +78,7 @@ def _match(initials: list[list[str]], words: list[str], letters: list[str]) -> b
             and _match(rest, rest_words, letters[len(options) :])
         ):
             return True
-    return word.lower() in _LINKING and _match(rest, rest_words, letters)
+    return word.lower() in ACRONYM_LINKING_WORDS and _match(rest, rest_words, letters)
 
 
 class Glossary:
@@ -92,10 +97,16 @@ class Glossary:
         }
 
     @classmethod
-    def learn(cls, texts: Iterable[str]) -> Glossary:
+    def learn(
+        cls,
+        texts: Iterable[str],
+        definitions: Callable[[str], Iterable[tuple[str, str]]] = definitions_in,
+    ) -> Glossary:
+        """The pairs `definitions` finds in the texts, each acronym with its most frequent long
+        form (the first seen of those as frequent)."""
         counts: dict[str, Counter[str]] = {}
         for text in texts:
-            for acronym, long_form in definitions_in(text):
+            for acronym, long_form in definitions(text):
                 counts.setdefault(acronym, Counter())[long_form] += 1
         return cls({acronym: forms.most_common(1)[0][0] for acronym, forms in counts.items()})
 

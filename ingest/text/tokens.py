@@ -3,11 +3,16 @@
 Lower-cased Snowball stems without function words; a hyphenated compound gives its parts and
 the word they make. The keyword index, key terms, the evidence check and the answerers all
 read text through `Tokenizer`; `stem` is the same stemmer for one word.
+
+`word_tokens` reads text for matching phrases in place (the theme scan) with the same stemmer:
+every word with its stem and where it stands, function words kept so that distances hold; a
+hyphenated or possessive word gives its parts, and a figure on its own is no word.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from .words import FUNCTION_WORDS
@@ -17,6 +22,9 @@ _TOKEN = re.compile(r"[a-z0-9£%]+(?:-[a-z0-9£%]+)*(?:'[a-z]+)?")
 # Curly apostrophes as straight ones; typeset hyphens (U+2010, U+2011) as "-"; a soft hyphen
 # (U+00AD) only marks where a line may break, so it goes. En dashes stay: they mark ranges.
 _NORMALISE = str.maketrans({"’": "'", "\u2010": "-", "\u2011": "-", "\u00ad": None})
+# A word in place: letters, with the digits after them ("Q1", "B4"), or a number read as a
+# word ("16th", "2nd"); hyphens, apostrophes and everything else fall between words.
+_WORD_IN_PLACE = re.compile(r"[A-Za-z][A-Za-z0-9]*|\d+[A-Za-z]+")
 # A compound of words: hyphenated parts that each begin with a letter ("self-harm", "Q1-Q2"),
 # not a figure ("2023-24", "Covid-19"). The tokenizer joins exactly these.
 COMPOUND = re.compile(
@@ -35,6 +43,25 @@ def _stemmer() -> object:
 def stem(word: str) -> str:
     """The Snowball English stem of one lower-cased word."""
     return str(_stemmer().stemWord(word.lower()))  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Token:
+    """A word where it stands: its stem, the word lower-cased, and its span in the text."""
+
+    stem: str
+    word: str
+    start: int
+    end: int
+
+
+def word_tokens(text: str) -> list[Token]:
+    """Every word of the text in order, with its stem and span (function words kept)."""
+    tokens = []
+    for match in _WORD_IN_PLACE.finditer(text):
+        word = match.group().lower()
+        tokens.append(Token(stem(word), word, match.start(), match.end()))
+    return tokens
 
 
 class Tokenizer:

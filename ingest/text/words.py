@@ -6,6 +6,10 @@
   mention …", "how many …"), not what it is about; never key terms.
 - `THEME_FRAME_WORDS`: function words and the frame of a request for a theme ("papers that
   mention …, including …"); never part of the theme.
+- `ACRONYM_LINKING_WORDS`: small words a long form may carry between the words its acronym
+  spells ("Office of the Police and Crime Commissioner (OPCC)").
+- `PHRASE_STOP_WORDS`: words no theme of a paper's summary ("health wellbeing") starts or
+  ends with: function words and the furniture of a report ("appendix", "table", "noted").
 """
 
 from __future__ import annotations
@@ -35,4 +39,17 @@ THEME_FRAME_WORDS = FUNCTION_WORDS | frozenset(
     "either especially etc find g ie include includes including like list me mention mentioned "
     "mentioning mentions more other others paper papers place places refer referring refers "
     "report reports said say says show such tell us".split()
+)  # fmt: skip
+
+ACRONYM_LINKING_WORDS = frozenset("of and for the in on to & a an at with by".split())
+
+PHRASE_STOP_WORDS = frozenset(
+    "a an and are as at be been being by can could did do does for from had has have he her his "
+    "how i if in into is it its may more most must no not of on or our over per she should so "
+    "such than that the their them then there these they this those through to under up upon "
+    "us was we were what when where which while who will with within would you your also other "
+    "all any each both across well new key including include includes page pages report annex "
+    "appendix item table figure year years number total data see e.g i.e via based "
+    "available soon signed made taken provide provided noted agreed raised make like just "
+    "still being going last next first second".split()
 )  # fmt: skip

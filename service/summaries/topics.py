@@ -9,20 +9,10 @@ from collections import Counter
 from collections.abc import Iterable
 
 from ingest.models import Chunk
+from ingest.text.words import PHRASE_STOP_WORDS
 from service.summaries import Theme
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+")
-_STOP_LIST = (
-    "a an and are as at be been being by can could did do does for from had has have he her his "
-    "how i if in into is it its may more most must no not of on or our over per she should so "
-    "such than that the their them then there these they this those through to under up upon "
-    "us was we were what when where which while who will with within would you your also other "
-    "all any each both across well new key including include includes page pages report annex "
-    "appendix item table figure year years number total data see e.g i.e via based "
-    "available soon signed made taken provide provided noted agreed raised make like just "
-    "still being going last next first second"
-)
-_STOP = frozenset(_STOP_LIST.split())
 
 
 def phrases(text: str) -> list[str]:
@@ -31,7 +21,7 @@ def phrases(text: str) -> list[str]:
     return [
         f"{a} {b}"
         for a, b in zip(words, words[1:], strict=False)
-        if a not in _STOP and b not in _STOP and len(a) > 2 and len(b) > 2
+        if a not in PHRASE_STOP_WORDS and b not in PHRASE_STOP_WORDS and len(a) > 2 and len(b) > 2
     ]
 
 

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 
 from ingest.models import Chunk
 from ingest.reading.chunking import BLOCK_SEPARATOR
-from service.themes.terms import AcronymTable, Term
-from service.themes.text import Token, stem_matches, tokens
+from ingest.text.acronyms import Glossary
+from ingest.text.tokens import Token, word_tokens
+from service.themes.terms import Term, learn_acronyms, stem_matches
 
 _LEADING_NUMBER = re.compile(
     r"^\s*(\d{1,3}(?:\.\d{1,3})*|\((?:[a-z]|[ivx]{1,4}|\d{1,2})\)|[a-z]\))[.\s]"
@@ -41,7 +42,7 @@ class Paragraph:
 class CorpusParagraphs:
     generation: int
     paragraphs: list[Paragraph]
-    acronyms: AcronymTable
+    acronyms: Glossary  # as `learn_acronyms` reads the paragraphs
     postings: dict[str, list[int]] = field(default_factory=dict)  # stem → paragraph positions
     _by_prefix: dict[str, set[int]] = field(default_factory=dict, repr=False)
 
@@ -55,7 +56,7 @@ class CorpusParagraphs:
                 if text.strip():
                     lead_in = previous.get(chunk.doc_id, "")[-LEAD_IN_CHARS:]
                     paragraphs.append(
-                        Paragraph(len(paragraphs), chunk, offset, text, tokens(text), lead_in)
+                        Paragraph(len(paragraphs), chunk, offset, text, word_tokens(text), lead_in)
                     )
                     previous[chunk.doc_id] = text
                 offset += len(text) + len(BLOCK_SEPARATOR)
@@ -63,7 +64,7 @@ class CorpusParagraphs:
         for paragraph in paragraphs:
             for stem in {t.stem for t in paragraph.tokens}:
                 postings[stem].append(paragraph.position)
-        acronyms = AcronymTable.learn(p.text for p in paragraphs)
+        acronyms = learn_acronyms(p.text for p in paragraphs)
         return cls(generation, paragraphs, acronyms, dict(postings))
 
     @property

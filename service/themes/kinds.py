@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from service.query.dates import YEAR
+
 
 class PlaceKind(StrEnum):
     PRIORITY = "priority"
@@ -48,7 +50,6 @@ _LIST_ITEM = re.compile(r"^\s*([•●▪◦·▸►\-–*]|o\s|\(?[a-z0-9]{1,3}
 # A count or a percentage, but not a year, a date or a paragraph number on its own.
 _PERCENT = re.compile(r"\d+(\.\d+)?\s?%|\bper ?cent\b", re.I)
 _COUNT = re.compile(r"(?<![\d.,/£-])\b(\d{1,3}(,\d{3})+|\d+)\b(?![\d./-])")
-_YEAR = re.compile(r"^(19|20)\d\d$")
 _MONTH_NEAR = re.compile(
     r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s*$|^\s*(st|nd|rd|th)?\s*"
     r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)",
@@ -82,7 +83,7 @@ def has_figure(sentence: str) -> bool:
         return True
     for match in _COUNT.finditer(sentence):
         number = match.group(1)
-        if _YEAR.match(number):
+        if YEAR.fullmatch(number):
             continue
         before, after = sentence[: match.start()], sentence[match.end() :]
         if _MONTH_NEAR.search(before) or _MONTH_NEAR.match(after):

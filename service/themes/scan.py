@@ -18,11 +18,19 @@ import numpy as np
 
 from ingest.store.index import PaperIndex, SearchFilters
 from ingest.text.sentences import sentence_spans
+from ingest.text.tokens import Token
 from ingest.text.words import THEME_FRAME_WORDS
 from service.themes.corpus import CorpusParagraphs, Paragraph
 from service.themes.kinds import PlaceKind, kinds_asked_for, place_kind
-from service.themes.terms import Term, anchor_words, coherent, nearest_corpus_terms, theme_phrases
-from service.themes.text import Token
+from service.themes.terms import (
+    Term,
+    acronym_terms,
+    anchor_words,
+    coherent,
+    content_stems,
+    nearest_corpus_terms,
+    theme_phrases,
+)
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +86,9 @@ class ThemeScanner:
     def terms(self, theme: str) -> list[Term]:
         corpus = self.corpus()
         phrases = theme_phrases(theme)
-        terms = [Term(p, tuple(_stems(p)), "theme") for p in phrases]
+        terms = [Term(p, content_stems(p), "theme") for p in phrases]
         # Acronyms are learned for the reader's own phrases, not for single words of them.
-        terms += corpus.acronyms.expansions(terms)
+        terms += acronym_terms(corpus.acronyms, terms)
         terms += self._coherent_anchors(phrases, corpus)
         terms = _unique(terms)
         matched = {pos for term in terms for pos in corpus.find(term)}
@@ -165,12 +173,6 @@ class ThemeScanner:
         return Place(paragraph, kind, quote, found_by)
 
 
-def _stems(phrase: str) -> list[str]:
-    from service.themes.text import content_stems
-
-    return list(content_stems(phrase))
-
-
 def _quote_of(paragraph: Paragraph, hits: list[Token]) -> str:
     """The sentence(s) of the paragraph that hold the theme's terms."""
     spans = sentence_spans(paragraph.text)
@@ -192,7 +194,7 @@ def _cooccurring_terms(corpus: CorpusParagraphs, matched: set[int]) -> dict[str,
     lift: dict[str, float] = {}
     for gram, count in inside.items():
         if count >= 2:
-            stems = _stems(gram)
+            stems = content_stems(gram)
             overall = min((len(corpus.postings.get(s, ())) for s in stems), default=0)
             lift[gram] = count * count / max(1, overall)
     return lift

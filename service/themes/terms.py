@@ -9,15 +9,15 @@ restricted to terms that occur in the papers.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from ingest.text.acronyms import Glossary
+from ingest.text.tokens import stem, word_tokens
 from ingest.text.words import THEME_FRAME_WORDS
 from service.themes.kinds import kind_words
-from service.themes.text import content_stems, stem, stem_matches, tokens
 
 # A single word may stand for its phrase when it is close to it in meaning
 # ("exploitation" for "child exploitation", not "child").
@@ -26,6 +26,9 @@ ANCHOR_MIN_SIMILARITY = 0.6
 ANCHOR_MAX_SHARE = 0.05
 # ... and the passages it finds alone are about the theme (see `coherent`).
 COHERENCE_MARGIN = 0.05
+# A term's stem of this many letters or more also matches longer stems that start with it
+# ("sleep" finds "sleepers", "exploit" "exploiters").
+PREFIX_MIN = 5
 # A corpus term nearer than this to one of the theme's phrases is taken as a synonym.
 NEIGHBOUR_MIN_SIMILARITY = 0.8
 NEIGHBOUR_CANDIDATES = 60
@@ -56,6 +59,17 @@ class Term:
         return len(self.stems) + 2
 
 
+def stem_matches(term_stem: str, text_stem: str) -> bool:
+    if text_stem == term_stem:
+        return True
+    return len(term_stem) >= PREFIX_MIN and text_stem.startswith(term_stem)
+
+
+def content_stems(text: str) -> tuple[str, ...]:
+    """The stems of the text's words, the frame of a theme request left out."""
+    return tuple(t.stem for t in word_tokens(text) if t.word not in THEME_FRAME_WORDS)
+
+
 def theme_phrases(text: str) -> list[str]:
     """The phrases of a theme or question, its frame ("which priorities mention") left out."""
     for start, end in sorted(kind_words(text), reverse=True):
@@ -69,7 +83,7 @@ def theme_phrases(text: str) -> list[str]:
         head = _HEAD_OF.match(" ".join(w.lower() for w in previous.split()))
         if part and head and _CONJUNCTION.match(separator):
             part = f"{head.group('head')} {part}"
-        words = [t.word for t in tokens(part) if t.word not in THEME_FRAME_WORDS]
+        words = [t.word for t in word_tokens(part) if t.word not in THEME_FRAME_WORDS]
         phrase = " ".join(words)
         if phrase and phrase not in phrases:
             phrases.append(phrase)
@@ -77,42 +91,37 @@ def theme_phrases(text: str) -> list[str]:
     return phrases
 
 
-class AcronymTable:
-    """Acronyms the papers define, both ways: long form → acronym and acronym → long form."""
-
-    def __init__(self, definitions: dict[str, str]) -> None:
-        self.long_forms = definitions  # acronym → long form
-
-    @classmethod
-    def learn(cls, texts: Iterable[str]) -> AcronymTable:
-        seen: dict[str, Counter[str]] = {}
-        for text in texts:
-            for acronym, long_form in _definitions(text):
-                seen.setdefault(acronym, Counter())[long_form.lower()] += 1
-        return cls({acronym: forms.most_common(1)[0][0] for acronym, forms in seen.items()})
-
-    def expansions(self, terms: Sequence[Term]) -> list[Term]:
-        found: list[Term] = []
-        for acronym, long_form in self.long_forms.items():
-            long_stems = content_stems(long_form)
-            acronym_stem = stem(acronym)
-            for term in terms:
-                if term.stems == (acronym_stem,):
-                    found.append(Term(long_form, long_stems, "long form"))
-                elif _contains(long_stems, term.stems):
-                    found.append(Term(acronym, (acronym_stem,), "acronym"))
-        return found
+def learn_acronyms(texts: Iterable[str]) -> Glossary:
+    """The acronyms the papers define, each with its long form as the scan reads it."""
+    return Glossary.learn(texts, definitions=acronym_definitions)
 
 
-def _definitions(text: str) -> Iterable[tuple[str, str]]:
+def acronym_terms(glossary: Glossary, terms: Sequence[Term]) -> list[Term]:
+    """The other form of each acronym the terms use: the long form of an acronym, and the
+    acronym of a long form a term holds."""
+    found: list[Term] = []
+    for acronym, long_form in glossary.pairs.items():
+        long_stems = content_stems(long_form)
+        acronym_stem = stem(acronym)
+        for term in terms:
+            if term.stems == (acronym_stem,):
+                found.append(Term(long_form, long_stems, "long form"))
+            elif _contains(long_stems, term.stems):
+                found.append(Term(acronym, (acronym_stem,), "acronym"))
+    return found
+
+
+def acronym_definitions(text: str) -> Iterable[tuple[str, str]]:
+    """(acronym, long form) pairs the text defines, "Long Form (LF)" or "LF (long form)"; the
+    long form lower-cased, word by word as `word_tokens` reads it."""
     for match in _ACRONYM_DEFINITION.finditer(text):
         acronym = match.group(1)
-        before = [t.word for t in tokens(text[max(0, match.start() - 160) : match.start()])]
+        before = [t.word for t in word_tokens(text[max(0, match.start() - 160) : match.start()])]
         long_form = _long_form(acronym, before)
         if long_form:
             yield acronym, long_form
     for match in _ACRONYM_FIRST.finditer(text):
-        words = [t.word for t in tokens(match.group(2))]
+        words = [t.word for t in word_tokens(match.group(2))]
         if _initials_fit(match.group(1), words):
             yield match.group(1), " ".join(words)
 
