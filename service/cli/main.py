@@ -8,10 +8,18 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from service.settings import Settings
 
+if TYPE_CHECKING:
+    from service.api.schemas import AskResponse, SearchResult
+    from service.container import Services
+
 Command = Callable[[argparse.Namespace, Settings], int]
+
+# Exit status when BOARDPAPERS_SERVICE_URL names a service that does not answer (EX_UNAVAILABLE).
+SERVICE_UNAVAILABLE = 69
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -27,10 +35,94 @@ def _repairs_note(repairs: tuple[str, ...]) -> str:
     return f"read with repairs ({repairs[0]}{more}): if its passages read wrongly, export it again"
 
 
-def _services(settings: Settings):  # type: ignore[no-untyped-def]
+def _services(settings: Settings, *, reading: bool = False) -> Services:
+    """The components (the theme scanner and the summariser built when first used; the
+    embedding model loaded at its first vector). `reading`: for a one-shot `ask` or `search`,
+    the model run in numpy (`LightEmbeddings`: the same vectors, without the 6-10 s of
+    importing torch and sentence-transformers)."""
+    # No library noise on the command's output: no "Loading weights" bar, no warnings.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     from service.container import build_services
 
+    if reading:
+        from service.cli.light_model import LightEmbeddings
+
+        embeddings = LightEmbeddings(batch_size=settings.embedding_batch_size)
+        return build_services(settings, embeddings=embeddings)
     return build_services(settings)
+
+
+class ServiceError(Exception):
+    """The service BOARDPAPERS_SERVICE_URL names did not answer, or not as boardpapers does."""
+
+
+def _post(settings: Settings, path: str, body: dict[str, Any]) -> Any:
+    """POST `body` to the running service's `path`; its JSON reply."""
+    import httpx
+
+    url = (settings.service_url or "").rstrip("/")
+    fix = "start it with `boardpapers serve` or unset BOARDPAPERS_SERVICE_URL"
+    try:
+        # An LLM answer may take up to its own timeout; connecting should not take long.
+        timeout = httpx.Timeout(settings.llm_timeout + 30.0, connect=5.0)
+        reply = httpx.post(url + path, json=body, timeout=timeout)
+    except httpx.HTTPError as exc:
+        reason = str(exc) or type(exc).__name__
+        raise ServiceError(f"The service at {url} does not answer ({reason}): {fix}.") from exc
+    if reply.status_code == 404:
+        raise ServiceError(
+            f"{url} has no {path} (HTTP 404): is BOARDPAPERS_SERVICE_URL the address of "
+            f"`boardpapers serve`? Otherwise {fix}."
+        )
+    try:
+        content = reply.json()
+    except ValueError:
+        content = None
+    if reply.is_error:
+        detail = content.get("detail") if isinstance(content, dict) else reply.text[:200]
+        where = " (its log says more)" if reply.status_code >= 500 else ""
+        raise ServiceError(
+            f"The service at {url} could not answer{where}: HTTP {reply.status_code}, {detail}"
+        )
+    if content is None:
+        raise ServiceError(
+            f"{url}{path} did not reply in JSON: is BOARDPAPERS_SERVICE_URL the address of "
+            f"`boardpapers serve`? Otherwise {fix}."
+        )
+    return content
+
+
+def _asked_service(settings: Settings, question: str, k: int) -> AskResponse:
+    from pydantic import ValidationError
+
+    from service.api.schemas import AskResponse
+
+    content = _post(settings, "/ask", {"question": question, "k": k})
+    try:
+        response = AskResponse.model_validate(content)
+    except ValidationError as exc:
+        raise ServiceError(
+            f"{settings.service_url} replied, but not as `boardpapers serve` does: {exc}"
+        ) from exc
+    # As asked here: the service's conversation is not continued from the command line.
+    return response.model_copy(
+        update={"question": None, "rewritten_question": None, "conversation_id": None}
+    )
+
+
+def _searched_service(settings: Settings, query: str, k: int) -> list[SearchResult]:
+    from pydantic import ValidationError
+
+    from service.api.schemas import SearchResponse
+
+    content = _post(settings, "/search", {"query": query, "k": k})
+    try:
+        return SearchResponse.model_validate(content).results
+    except ValidationError as exc:
+        raise ServiceError(
+            f"{settings.service_url} replied, but not as `boardpapers serve` does: {exc}"
+        ) from exc
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -93,22 +185,34 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from service.api.schemas import SearchResult
 
-    hits = _services(settings).retriever.search(args.query, k=args.k)
+    if settings.service_url:
+        try:
+            results = _searched_service(settings, args.query, args.k)
+        except ServiceError as exc:
+            print(str(exc), file=sys.stderr)
+            return SERVICE_UNAVAILABLE
+    else:
+        hits = _services(settings, reading=True).retriever.search(args.query, k=args.k)
+        results = [SearchResult.of(h) for h in hits]
     if args.json:
-        print(json.dumps([SearchResult.of(h).model_dump() for h in hits], indent=2))
+        print(json.dumps([r.model_dump() for r in results], indent=2))
         return 0
-    if not hits:
+    if not results:
         print("No passages found. Is anything ingested? Try `boardpapers documents`.")
-    for rank, hit in enumerate(hits, start=1):
-        chunk, last = hit.chunks[0], hit.chunks[-1]
-        pages = f"{chunk.page}–{last.page_end}" if last.page_end > chunk.page else f"{chunk.page}"
-        where = f"p. {pages}" + (f", para {chunk.paragraph}" if chunk.paragraph else "")
-        print(f"[{rank}] {chunk.meta.title} ({chunk.meta.body}, {chunk.meta.date}) {where}")
-        if chunk.section:
-            print(f"    § {chunk.section}")
-        print("    " + hit.text.replace("\n\n", "\n    "))
-        for repeat in hit.repeats:
-            print(f"    (also printed in {repeat.meta.title}, p. {repeat.page})")
+    for rank, result in enumerate(results, start=1):
+        doc = result.document
+        pages = (
+            f"{result.page}–{result.page_end}"
+            if result.page_end > result.page
+            else f"{result.page}"
+        )
+        where = f"p. {pages}" + (f", para {result.paragraph}" if result.paragraph else "")
+        print(f"[{rank}] {doc.title} ({doc.body}, {doc.date}) {where}")
+        if result.section:
+            print(f"    § {result.section}")
+        print("    " + result.text.replace("\n\n", "\n    "))
+        for repeat in result.repeats:
+            print(f"    (also printed in {repeat.document.title}, p. {repeat.page})")
         print()
     return 0
 
@@ -116,8 +220,14 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from service.api.schemas import AskResponse
 
-    result = _services(settings).ask(args.question, k=args.k)
-    response = AskResponse.of(result)
+    if settings.service_url:
+        try:
+            response = _asked_service(settings, args.question, args.k)
+        except ServiceError as exc:
+            print(str(exc), file=sys.stderr)
+            return SERVICE_UNAVAILABLE
+    else:
+        response = AskResponse.of(_services(settings, reading=True).ask(args.question, k=args.k))
     if args.json:
         print(response.model_dump_json(indent=2))
         return 0
