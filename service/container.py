@@ -1,33 +1,37 @@
 """Every component of a running service, built here and nowhere else (no globals).
 
-`build_services` makes what reads the papers (index, retriever, answerer, theme scanner,
-summariser, the chat model when one is configured); `build_app_stores` makes the state a
-served app keeps in its own data folder (conversations, stored summaries, the follow-up
-rewriter). `create_app` and the CLI call these; tests pass real components (or a LangChain
-fake chat model) in instead of patching anything.
+`build_services` makes what reads the papers (index, retriever, answerer, the chat model when
+one is configured; the theme scanner and the summariser on first use); `build_app_stores`
+makes the state a served app keeps in its own data folder (conversations, stored summaries,
+the follow-up rewriter). `create_app` and the CLI call these; tests pass real components (or
+a LangChain fake chat model) in instead of patching anything.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from langchain_core.embeddings import Embeddings
-from langchain_core.language_models import BaseChatModel
-
-from ingest.store.embeddings import BundledEmbeddings
 from ingest.store.index import PaperIndex, SearchFilters
 from service.answers import Answerer, AnswerResult
-from service.answers.extractive import ExtractiveAnswerer
-from service.conversations import ConversationStore
-from service.query.followup import FollowUpRewriter, LLMRewriter, RuleRewriter
-from service.query.question import QuestionReader
+from service.query.asks import AnswerKind
+from service.query.question import Question, QuestionReader
+from service.retrieval.hits import Hit
 from service.retrieval.reranking import make_reranker
 from service.retrieval.retriever import Retriever
 from service.settings import Settings
-from service.summaries import Summariser
-from service.summaries.store import SummaryStore
-from service.themes.scan import ThemeScanner
+
+if TYPE_CHECKING:  # imported when first built: `ask` needs neither langchain's chat models
+    # nor the theme scanner, the summariser, the conversations or the follow-up rewriter
+    from langchain_core.embeddings import Embeddings
+    from langchain_core.language_models import BaseChatModel
+
+    from service.conversations import ConversationStore
+    from service.query.followup import FollowUpRewriter
+    from service.summaries import Summariser
+    from service.summaries.store import SummaryStore
+    from service.themes.scan import ThemeScanner
 
 
 @dataclass
@@ -36,15 +40,59 @@ class Services:
     index: PaperIndex
     retriever: Retriever
     answerer: Answerer
-    themes: ThemeScanner  # keeps the paragraph index and term vectors between scans
-    summariser: Summariser
     reader: QuestionReader  # reads each question once, for retrieval and the answer alike
     llm: BaseChatModel | None = None  # the chat model, when answers use one
+    _themes: ThemeScanner | None = field(default=None, init=False, repr=False)
+    _summariser: Summariser | None = field(default=None, init=False, repr=False)
+    _building: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    # The theme scanner and the summariser are built when first used (`serve` warms the
+    # scanner up): a one-shot `boardpapers ask` or `search` never pays for them.
+
+    @property
+    def themes(self) -> ThemeScanner:
+        """Keeps the paragraph index and term vectors between scans."""
+        scanner = self._themes
+        if scanner is None:
+            with self._building:
+                if self._themes is None:
+                    from service.themes.scan import ThemeScanner
+
+                    self._themes = ThemeScanner(self.index)
+                scanner = self._themes
+        return scanner
+
+    @property
+    def summariser(self) -> Summariser:
+        summariser = self._summariser
+        if summariser is None:
+            with self._building:
+                if self._summariser is None:
+                    self._summariser = self._make_summariser()
+                summariser = self._summariser
+        return summariser
+
+    def _make_summariser(self) -> Summariser:
+        if self.llm is not None:
+            from service.summaries.llm import LLMSummariser
+
+            return LLMSummariser(self.index, self.settings, self.llm)
+        from service.summaries.extractive import ExtractiveSummariser
+
+        return ExtractiveSummariser(self.index, self.settings)
 
     def ask(self, question: str, k: int = 6, filters: SearchFilters | None = None) -> AnswerResult:
         read = self.reader.read(question)
-        hits = self.retriever.search(read, k=k, filters=filters)
-        return self.answerer.answer(read, hits)
+        return self.answerer.answer(read, self.passages(read, k, filters))
+
+    def passages(
+        self, question: Question, k: int, filters: SearchFilters | None = None
+    ) -> list[Hit]:
+        """The passages an answer draws on; a list question ("which papers …") reaches
+        deeper, since each paper gives one entry."""
+        if question.asks_for is AnswerKind.PAPERS:
+            k = max(k, self.settings.list_passages)
+        return self.retriever.search(question, k=k, filters=filters)
 
 
 @dataclass
@@ -64,7 +112,10 @@ def build_services(
     llm: BaseChatModel | None = None,
     chroma_client: Any | None = None,
 ) -> Services:
-    embeddings = embeddings or BundledEmbeddings(batch_size=settings.embedding_batch_size)
+    if embeddings is None:
+        from ingest.store.embeddings import BundledEmbeddings
+
+        embeddings = BundledEmbeddings(batch_size=settings.embedding_batch_size)
     index = PaperIndex(settings, embeddings, chroma_client)
     reader = QuestionReader(index, settings)
     retriever = Retriever(index, settings, make_reranker(settings), reader)
@@ -73,23 +124,22 @@ def build_services(
 
         llm = make_chat_model(settings)
     answerer: Answerer
-    summariser: Summariser
     if llm is not None:
         from service.answers.llm import LLMAnswerer
-        from service.summaries.llm import LLMSummariser
 
         answerer = LLMAnswerer(index, settings, llm)
-        summariser = LLMSummariser(index, settings, llm)
     else:
-        from service.summaries.extractive import ExtractiveSummariser
+        from service.answers.extractive import ExtractiveAnswerer
 
         answerer = ExtractiveAnswerer(index, settings)
-        summariser = ExtractiveSummariser(index, settings)
-    themes = ThemeScanner(index)
-    return Services(settings, index, retriever, answerer, themes, summariser, reader, llm)
+    return Services(settings, index, retriever, answerer, reader, llm)
 
 
 def build_app_stores(settings: Settings, services: Services) -> AppStores:
+    from service.conversations import ConversationStore
+    from service.query.followup import LLMRewriter, RuleRewriter
+    from service.summaries.store import SummaryStore
+
     rewriter: FollowUpRewriter = (
         LLMRewriter(services.llm, settings.prompts_dir) if services.llm else RuleRewriter()
     )

@@ -115,16 +115,20 @@ class Settings(IngestSettings):
         le=20,
         description="Places (passages, each up to `passage_max_chunks` chunks) an answer draws on.",
     )
+    list_passages: int = Field(
+        12,
+        ge=1,
+        le=50,
+        description='Places a list answer ("which papers mention …") draws on: one entry per'
+        " paper among them.",
+    )
     answer_sentences: int = Field(
         4, ge=1, le=12, description="Most sentences in an extractive answer."
     )
     min_relevance: float = Field(
-        0.30,
-        description="Dense similarity (cosine) of the best passage below which the papers are "
-        "taken not to cover the question.",
-    )
-    min_term_coverage: float = Field(
-        0.5, description="Share of the question's key terms that must appear in the evidence."
+        0.35,
+        description="Dense similarity (cosine) of the closest passage below which the papers"
+        " are taken not to cover the question.",
     )
 
     # LLM
@@ -140,4 +144,14 @@ class Settings(IngestSettings):
     prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Prompt templates folder.")
     corpus_dir: Path = Field(
         PROJECT_ROOT / "corpus", description="Sample papers ingested by `make run`."
+    )
+
+    # a running service
+    service_url: str | None = Field(
+        None,
+        description="Address of a running `boardpapers serve`, e.g. http://127.0.0.1:8000: when"
+        " set, `boardpapers ask` and `search` post the question to its `/ask` and `/search` and"
+        " print the reply as they would their own (~0.8 s of CPU), instead of opening the index"
+        " and loading the embedding model themselves (~2 s). The service answers from its own"
+        " data folder; `--data-dir` is not used.",
     )

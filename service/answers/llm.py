@@ -40,7 +40,8 @@ from ingest.store.index import PaperIndex
 from ingest.text.sentences import sentence_spans
 from ingest.text.tokens import Tokenizer
 from service.answers import NOT_COVERED, AnswerResult, Citation
-from service.answers.evidence import check_evidence_with
+from service.answers.evidence import check_statements
+from service.answers.scoring import StatementScorer
 from service.citations import quote_pages, renumber_markers, verbatim_span
 from service.llm.deadline import DeadlineChat
 from service.llm.prompts import load_chat_prompt
@@ -91,7 +92,11 @@ class LLMAnswerer:
     stream = stream_tokens  # the name `/ask/stream` looks for
 
     def _supported(self, question: Question, hits: list[Hit]) -> bool:
-        return check_evidence_with(question, hits, self.index, self.settings).supported
+        """The extractive answerer's evidence check: the model is not asked what the papers
+        do not cover."""
+        tokenizer = self.index.keyword_index().tokenizer
+        statements = StatementScorer(self.index.embeddings, tokenizer).scored(question, hits)
+        return check_statements(question, statements, self.settings).supported
 
     def _messages(self, question: Question, hits: list[Hit]) -> list[BaseMessage]:
         passages = "\n\n".join(_passage(n, hit) for n, hit in enumerate(hits, start=1))

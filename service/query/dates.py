@@ -21,6 +21,18 @@ _MONTH_YEAR = re.compile(
     r"((?:19|20)\d{2})\b",
     re.IGNORECASE,
 )
+_MONTH_WORD = r"(?:" + "|".join(_MONTHS) + r"|sept|" + "|".join(m[:3] for m in _MONTHS) + r")"
+# "13 March", "13th March 2025", "March 13": a day of a month, named by a question about one
+# meeting or deadline.
+DAY_OF_MONTH = re.compile(
+    rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH_WORD})\b|\b({_MONTH_WORD})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b",
+    re.IGNORECASE,
+)
+# "quarter 3", "Q3", "the third quarter": a reporting quarter.
+QUARTER = re.compile(
+    r"\b(?:q([1-4])|quarter ([1-4])|(first|second|third|fourth) quarter)\b", re.IGNORECASE
+)
+_ORDINALS = ("first", "second", "third", "fourth")
 # A span longer than this is a period of history, not the year a paper is about.
 _LONGEST_SPAN_YEARS = 5
 # How much a paper's date answers the question: its month and year named, or only its year.
@@ -65,3 +77,26 @@ def dates_named(text: str) -> DatesNamed:
 def _month_name(word: str) -> str:
     word = word.lower()
     return next(name for name in _MONTHS if name.startswith(word[:3]))
+
+
+def day_of_month(match: re.Match[str]) -> str:
+    """A `DAY_OF_MONTH` match as "13 March"."""
+    day = match.group(1) or match.group(4)
+    month = match.group(2) or match.group(3)
+    return f"{int(day)} {_month_name(month).capitalize()}"
+
+
+def quarter(match: re.Match[str]) -> str:
+    """A `QUARTER` match as "Q3"."""
+    number = match.group(1) or match.group(2) or str(_ORDINALS.index(match.group(3).lower()) + 1)
+    return f"Q{number}"
+
+
+def names_day(term: str, text: str) -> bool:
+    """Whether `text` names the day of month `term` ("13 March") in any written form."""
+    return any(day_of_month(m) == term for m in DAY_OF_MONTH.finditer(text))
+
+
+def names_quarter(term: str, text: str) -> bool:
+    """Whether `text` names the quarter `term` ("Q3") in any written form."""
+    return any(quarter(m) == term for m in QUARTER.finditer(text))

@@ -14,7 +14,18 @@ from dataclasses import dataclass
 
 from ingest.store.index import PaperIndex
 from ingest.text.tokens import Tokenizer
-from service.query.dates import YEAR_SPAN, DatesNamed, dates_named
+from service.query.asks import AnswerKind, answer_kind
+from service.query.dates import (
+    DAY_OF_MONTH,
+    QUARTER,
+    YEAR_SPAN,
+    DatesNamed,
+    dates_named,
+    day_of_month,
+    names_day,
+    names_quarter,
+    quarter,
+)
 from service.query.key_terms import Concept, key_concepts_in, key_stems
 from service.query.parts import question_parts
 from service.settings import Settings
@@ -44,6 +55,7 @@ class Question:
     searches: list[SearchText]  # the whole question first, then its parts when it has several
     asks_across_papers: bool
     asks_for_figure: bool
+    asks_for: AnswerKind  # the kind of thing the answer must state
     specifics: list[str]  # years (a span as "2018/19"), figures and acronyms it names
     key_stems: frozenset[str]  # its stems less the words that ask rather than say
     stems: frozenset[str]  # all its stems
@@ -67,13 +79,32 @@ def asks_for_figure(question: str) -> bool:
 
 
 def specific_terms(question: str) -> list[str]:
-    """Years (a span like 2018-19 as both years), figures and acronyms the question names."""
-    terms: list[str] = []
+    """Days of a month ("13 March"), quarters ("Q3"), years (a span like 2018-19 as
+    "2018/19"), figures and acronyms the question names."""
+    terms = [day_of_month(m) for m in DAY_OF_MONTH.finditer(question)]
+    terms += [quarter(m) for m in QUARTER.finditer(question)]
+    question = QUARTER.sub(" ", DAY_OF_MONTH.sub(" ", question))
     for start, end in YEAR_SPAN.findall(question):
         terms.append(f"{start}/{end[-2:]}")
     stripped = YEAR_SPAN.sub(" ", question)
     terms.extend(match.group(0) for match in _SPECIFIC.finditer(stripped))
     return terms
+
+
+def mentions(term: str, text: str) -> bool:
+    """Whether `text` names a specific term of the question (a year span in any of its
+    written forms, an acronym with or without its plural s, a figure as a whole number)."""
+    if DAY_OF_MONTH.fullmatch(term):
+        return names_day(term, text)
+    if QUARTER.fullmatch(term):
+        return names_quarter(term, text)
+    if "/" in term:  # a year span: 2018/19, 2018-19, 2018 – 2019 all count
+        start, end = term.split("/")
+        pattern = rf"{start}\s*[-/–]\s*(?:20)?{end}\b"
+        return re.search(pattern, text) is not None
+    if term.isupper():
+        return re.search(rf"\b{re.escape(term.rstrip('s'))}s?\b", text) is not None
+    return re.search(rf"(?<![\d.]){re.escape(term)}(?![\d])", text) is not None
 
 
 class QuestionReader:
@@ -107,6 +138,7 @@ class QuestionReader:
             searches=searches,
             asks_across_papers=bool(_ASKS_ACROSS_PAPERS.search(text)),
             asks_for_figure=asks_for_figure(text),
+            asks_for=answer_kind(text),
             specifics=specific_terms(text),
             key_stems=frozenset(key_stems(text, self.tokenizer)),
             stems=frozenset(self.tokenizer(text)),

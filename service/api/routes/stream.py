@@ -109,9 +109,7 @@ def _events(
 ) -> Iterator[str]:
     try:
         question = services.reader.read(standalone)
-        hits = services.retriever.search(
-            question, k=request.k, filters=request.filters.to_search_filters()
-        )
+        hits = services.passages(question, request.k, request.filters.to_search_filters())
         yield sse(
             "passages",
             {

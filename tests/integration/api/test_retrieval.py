@@ -23,7 +23,6 @@ from ingest.store.index import SearchFilters
 from ingest.store.keyword_index import TOKENS_VERSION, KeywordIndex
 from ingest.text.acronyms import Glossary, definitions_in
 from ingest.text.tokens import Tokenizer
-from service.answers.evidence import states_figure
 from service.api.app import create_app
 from service.container import Services
 from service.query.dates import MONTH_MATCH, YEAR_MATCH, dates_named
@@ -150,7 +149,10 @@ def test_a_date_filter_excludes_older_papers(corpus_services: Services) -> None:
 @pytest.mark.parametrize(
     "question",
     [
-        "How many libraries did Oxford City Council close in 2016?",
+        # nothing in the papers is about these (no passage is close in meaning)
+        "Who won the 2022 football world cup?",
+        "What is the recipe for a Victoria sponge?",
+        # a year no paper names
         "What was the fire service budget in 2030?",
         # the papers give 217 high-risk victims supported, but for another year
         "How many high-risk domestic abuse victims were supported in Oxfordshire in 2019/20?",
@@ -229,21 +231,6 @@ def test_a_question_naming_a_date_lifts_the_paper_dated_then(
     )
     assert undated.search(question, k=1)[0].chunk.doc_id != doc_id
     assert corpus_services.retriever.search(question, k=1)[0].chunk.doc_id == doc_id
-
-
-@pytest.mark.parametrize(
-    ("sentence", "gives_a_figure"),
-    [
-        ("The review completed in October 2016 and reported in 2017/18.", False),
-        ("In 2016 there were 312 detentions under Section 136.", True),
-        ("See Table 2 and paragraph 10 of the 2024 report.", False),
-        ("The OPCC has allocated £712,271 to Oxfordshire.", True),
-        ("Deaths related to drug misuse: rate per 100,000 population.", False),
-        ("The rate was 3.0 per 100,000 population.", True),
-    ],
-)
-def test_a_year_or_a_reference_is_not_a_figure(sentence: str, gives_a_figure: bool) -> None:
-    assert states_figure(sentence) is gives_a_figure
 
 
 def test_dense_search_returns_the_exact_nearest_chunks(corpus_services: Services) -> None:

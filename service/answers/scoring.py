@@ -1,0 +1,72 @@
+"""How well each candidate statement answers the question: one linear score over its signals.
+
+The weights come from `python -m bench.answer_weights`, which fits them on both development
+sets together (a softmax over each question's candidates, the statements overlapping a gold
+quote as the targets) and prints each set's figures when fitted on the other alone. They weigh
+signals, never questions, documents or phrases. The same score decides what comes first in an
+answer and whether the papers answer at all (`evidence.py`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from ingest.text.tokens import Tokenizer
+from service.answers.statements import Statement, statements_of
+from service.query.question import Question
+from service.retrieval.hits import Hit
+
+# Fitted by `python -m bench.answer_weights` on both development sets together.
+SIGNAL_WEIGHTS: dict[str, float] = {
+    "meaning": 3.38,
+    "passage_meaning": 1.86,
+    "terms": 1.28,
+    "terms_in_context": 2.60,
+    "kind": 2.77,
+    "rank": 1.81,
+    "dated": 1.41,
+    "length": -0.19,
+    "link": -0.52,
+}
+# Only the statements scoring best with their passage's closeness to the question standing in
+# for their own are embedded: embedding every statement would cost more than the search.
+MEASURED_MEANINGS = 12
+SIGNALS = tuple(SIGNAL_WEIGHTS)
+
+
+class StatementScorer:
+    """Cuts the retrieved chunks into statements and scores each against the question."""
+
+    def __init__(
+        self,
+        embeddings: Embeddings,
+        tokenizer: Tokenizer,
+        weights: dict[str, float] | None = None,
+    ) -> None:
+        self.embeddings = embeddings
+        self.tokenizer = tokenizer
+        self.weights = SIGNAL_WEIGHTS if weights is None else weights
+
+    def scored(self, question: Question, hits: list[Hit]) -> list[Statement]:
+        """The statements of `hits` (one hit per chunk), best first.
+
+        Each is scored first with its passage's closeness to the question standing in for its
+        own; the best `MEASURED_MEANINGS` are then embedded and scored with their own."""
+        statements = statements_of(question, hits, self.tokenizer)
+        for statement in statements:
+            statement.signals["meaning"] = statement.signals["passage_meaning"]
+            statement.score = self._score(statement)
+        statements.sort(key=lambda s: s.score, reverse=True)
+        measured = statements[:MEASURED_MEANINGS]
+        if measured:
+            vectors = np.asarray(
+                self.embeddings.embed_documents([question.text] + [s.text for s in measured])
+            )
+            for statement, closeness in zip(measured, vectors[1:] @ vectors[0], strict=True):
+                statement.signals["meaning"] = float(closeness)
+                statement.score = self._score(statement)
+        return sorted(statements, key=lambda s: s.score, reverse=True)
+
+    def _score(self, statement: Statement) -> float:
+        return sum(self.weights[name] * statement.signals[name] for name in SIGNALS)
