@@ -17,13 +17,13 @@ fails.
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from bench.answers import dev_sets_parser
 from bench.latency import log, print_header, run_header
 from service.answers.evidence import check_statements
 from service.answers.scoring import SIGNAL_WEIGHTS, SIGNALS, StatementScorer
@@ -125,11 +125,7 @@ def refusal_curve(candidates: list[Candidates], floor: float) -> tuple[float, fl
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--set", nargs=3, action="append", metavar=("NAME", "DATA_DIR", "QUESTIONS"),
-        required=True, help="a development set: its name, ingested data folder, question file",
-    )  # fmt: skip
+    parser = dev_sets_parser(__doc__)
     args = parser.parse_args()
     print_header(run_header())
     sets: dict[str, list[Candidates]] = {}

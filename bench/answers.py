@@ -68,12 +68,18 @@ def measure(
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def dev_sets_parser(doc: str | None) -> argparse.ArgumentParser:
+    """A parser taking each development set as `--set NAME DATA_DIR QUESTIONS`."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
     parser.add_argument(
         "--set", nargs=3, action="append", metavar=("NAME", "DATA_DIR", "QUESTIONS"),
         required=True, help="a development set: its name, ingested data folder, question file",
     )  # fmt: skip
+    return parser
+
+
+def main() -> None:
+    parser = dev_sets_parser(__doc__)
     parser.add_argument("--ablations", action="store_true", help="each technique off in turn")
     args = parser.parse_args()
     print_header(run_header())
