@@ -2,8 +2,8 @@
 states what was asked, adds the few that add to it, and cites each one.
 
 Statements are scored by `scoring.StatementScorer` (meaning, key terms, the asked-for kind,
-specifics, passage rank); the evidence check (`evidence.py`) refuses when even the best does
-not answer. A "which papers …" question is answered as a list: one entry per paper, its best
+the passage's closeness); the evidence check (`evidence.py`) refuses when the passages do not
+cover the question. A "which papers …" question is answered as a list: one entry per paper, its best
 statement, papers in order of that statement's score. Quotes are cut from the chunk text by
 character span, so they are verbatim by construction.
 """

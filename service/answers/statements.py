@@ -4,7 +4,7 @@ A statement is a sentence (or a list item) of a retrieved chunk, cut by characte
 quote is verbatim. Each carries the signals the answerer weighs to pick the one that states
 what was asked: how close its meaning is to the question, how much of the question's key
 terms it (and its section heading) holds, whether it states the asked-for kind of thing (a
-person, a date, a figure, a decision …), and how high its passage ranked.
+person, a date, a figure, a decision …), and how close its passage is to the question.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ _URL = re.compile(r"https?://|www\.", re.I)
 
 @dataclass
 class Statement:
-    hit_rank: int  # rank of its chunk among the answer's chunks (0 = best)
     hit: Hit
     start: int  # span in hit.chunk.text
     end: int
@@ -61,7 +60,7 @@ def statements_of(question: Question, hits: list[Hit], tokenizer: Tokenizer) -> 
     scorer, which embeds them in one batch)."""
     kind = question.asks_for
     out: list[Statement] = []
-    for rank, hit in enumerate(hits):
+    for hit in hits:
         chunk = hit.chunk
         section_stems = set(tokenizer(chunk.section)) if chunk.section else set()
         dated = question.dates.match(chunk.meta.date if chunk.meta else None)
@@ -75,13 +74,12 @@ def statements_of(question: Question, hits: list[Hit], tokenizer: Tokenizer) -> 
                 "terms": share_held(question.concepts, stems),
                 "terms_in_context": share_held(question.concepts, stems | section_stems),
                 "kind": float(kind in _SPECIFIC_KINDS and states(kind, text)),
-                "rank": 1.0 / (1 + rank),
                 "passage_meaning": hit.dense or 0.0,
                 "dated": dated,
                 "length": math.log(len(words)),
                 "link": float(bool(_URL.search(text))),
             }
-            out.append(Statement(rank, hit, start, end, text, signals))
+            out.append(Statement(hit, start, end, text, signals))
     return out
 
 
