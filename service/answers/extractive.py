@@ -113,6 +113,8 @@ def _as_sentence(quote: str) -> str:
 
 def _paper_label(citation: Citation) -> str:
     meta = citation.chunk.meta
-    title = meta.title if meta else citation.chunk.doc_id
-    date = f", {meta.date}" if meta and meta.date else ""
-    return f"{title}{date}, p. {citation.page}"
+    label = meta.title if meta else citation.chunk.doc_id
+    # A title that names its year ("… 5 December 2024") needs no date after it.
+    if meta and meta.date and meta.date[:4] not in label:
+        label += f", {meta.date}"
+    return f"{label}, p. {citation.page}"

@@ -1,0 +1,120 @@
+"""The extractive answer on the real sample papers: what was asked comes first, a "which papers"
+question is a list of papers, nothing cited is a heading, and the refusal rule's specifics."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.reading.structure import looks_like_heading
+from service.answers.evidence import check_statements
+from service.answers.scoring import StatementScorer
+from service.container import Services
+from service.query.asks import AnswerKind
+from service.query.question import mentions, specific_terms
+from service.retrieval.hits import chunk_hits
+
+
+@pytest.mark.parametrize(
+    ("question", "stated"),
+    [
+        # a person asked for: the line naming the chair, not "The Chair introduced everybody"
+        ("Who chairs the Health and Wellbeing Board?", "Leffman"),
+        # a count asked for: the sentence giving it, not one about the concerns
+        ("How many safeguarding concerns were received in 2023/24?", "6581"),
+        # a person (who wrote the report): the signature block's role line
+        (
+            "Who wrote the May 2016 Performance Scrutiny Committee report on the Safer "
+            "Oxfordshire Partnership protocol?",
+            "Head of Community Protection Services",
+        ),
+    ],
+)
+def test_the_first_statement_states_what_was_asked(
+    corpus_services: Services, question: str, stated: str
+) -> None:
+    result = corpus_services.ask(question)
+    assert result.answered, result.answer
+    assert stated in result.citations[0].quote, [c.quote for c in result.citations]
+    assert result.answer.startswith(" ".join(result.citations[0].quote.split())[:40])
+
+
+def test_a_which_papers_question_lists_one_entry_per_paper(corpus_services: Services) -> None:
+    question = "Which documents discuss Police and Crime Commissioner funding for community safety?"
+    assert corpus_services.reader.read(question).asks_for is AnswerKind.PAPERS
+    result = corpus_services.ask(question)
+    papers = [c.chunk.doc_id for c in result.citations]
+    assert len(result.items) == len(papers) >= 3
+    assert len(set(papers)) == len(papers)
+    lead, *entries = result.answer.split("\n- ")
+    assert entries == result.items
+    assert lead.startswith(f"{len(papers)} papers")
+    for n, (item, citation) in enumerate(zip(result.items, result.citations, strict=True), 1):
+        assert item.endswith(f"[{n}]")
+        assert f"p. {citation.page}" in item
+
+
+def test_no_heading_or_bare_lead_in_is_cited(corpus_services: Services) -> None:
+    questions = [
+        "What are the Safer Oxfordshire Partnership's priorities?",
+        "What does the partnership protocol say about the Oversight Committee?",
+        "Which priorities did the SOP set for 2017/18?",
+    ]
+    for question in questions:
+        for citation in corpus_services.ask(question).citations:
+            quote = citation.quote.strip()
+            assert not looks_like_heading(quote), (question, quote)
+            assert not quote.endswith(":"), (question, quote)
+
+
+def test_every_statement_scored_comes_from_the_passages_verbatim(
+    corpus_services: Services,
+) -> None:
+    index = corpus_services.index
+    question = corpus_services.reader.read("How many frontline staff have received WRAP training?")
+    hits = chunk_hits(corpus_services.passages(question, 6)[:6])
+    statements = StatementScorer(index.embeddings, index.keyword_index().tokenizer).scored(
+        question, hits
+    )
+    assert statements
+    assert [s.score for s in statements] == sorted((s.score for s in statements), reverse=True)
+    for statement in statements:
+        assert statement.hit.chunk.text[statement.start : statement.end] == statement.text
+    check = check_statements(question, statements, corpus_services.settings)
+    assert check.supported
+    assert check.best_similarity >= corpus_services.settings.min_relevance
+
+
+def test_a_meeting_day_no_paper_names_is_refused(corpus_services: Services) -> None:
+    # The key points are of the 5 July 2017 meeting; nothing is of 19 July 2017.
+    named = corpus_services.ask("What did the SOP Coordination Group note on 5 July 2017?")
+    unnamed = corpus_services.ask("What did the SOP Coordination Group note on 19 July 2017?")
+    assert named.answered, named.answer
+    assert not unnamed.answered, unnamed.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "terms"),
+    [
+        ("What did Council decide on 13 March 2025?", ["13 March", "2025"]),
+        ("What did Council decide on March 13th?", ["13 March"]),
+        ("What was the overspend in the quarter 3 report for 2024/25?", ["Q3", "2024/25"]),
+        ("How many homes in the second quarter?", ["Q2"]),
+    ],
+)
+def test_days_and_quarters_are_specific_terms(question: str, terms: list[str]) -> None:
+    assert specific_terms(question) == terms
+
+
+@pytest.mark.parametrize(
+    ("term", "text", "named"),
+    [
+        ("13 March", "was agreed by County Council on 13th March 2025", True),
+        ("13 March", "at its meeting of March 13, the Council", True),
+        ("13 March", "on 3 March 2025", False),
+        ("Q2", "In Q2 there had been a total of 119", True),
+        ("Q2", "in the second quarter of the year", True),
+        ("Q3", "In Q2 there had been", False),
+    ],
+)
+def test_a_day_or_quarter_is_named_in_any_written_form(term: str, text: str, named: bool) -> None:
+    assert mentions(term, text) is named
