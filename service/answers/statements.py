@@ -10,7 +10,6 @@ person, a date, a figure, a decision …), and how close its passage is to the q
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 from ingest.reading.structure import LIST_MARK, looks_like_heading
@@ -30,7 +29,6 @@ MAX_STATEMENT_WORDS = 90
 # one statement, and the answer to "which priorities …": it may run this long.
 MAX_LIST_WORDS = 130
 LEAD_IN_SHARE = 0.4  # the colon ending a lead-in falls in this first share of the words
-_URL = re.compile(r"https?://|www\.", re.I)
 
 
 @dataclass
@@ -77,7 +75,6 @@ def statements_of(question: Question, hits: list[Hit], tokenizer: Tokenizer) -> 
                 "passage_meaning": hit.dense or 0.0,
                 "dated": dated,
                 "length": math.log(len(words)),
-                "link": float(bool(_URL.search(text))),
             }
             out.append(Statement(hit, start, end, text, signals))
     return out
