@@ -17,15 +17,11 @@ glossary it learns and the service keeps its conversations in its data folder).
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import resource
 import shlex
 import shutil
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -34,32 +30,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.latency import log, print_header, run_header
+from bench.latency import log, print_json_or_header, run_header
+from service.cli.subprocess_server import (
+    ServerNotReady,
+    boardpapers_command,
+    boardpapers_serving,
+    clean_environment,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "Who chairs the Health and Wellbeing Board?"
 SERVE_START_TIMEOUT = 300.0  # seconds: importing torch and warming up on a busy 2-core machine
-
-
-def boardpapers() -> list[str]:
-    """The installed `boardpapers` command beside this Python, else `python -m service.cli`."""
-    script = Path(sys.executable).parent / "boardpapers"
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "service.cli"]
-
-
-def clean_environment(**extra: str) -> dict[str, str]:
-    """This environment without any BOARDPAPERS_ setting (a developer's service URL or data
-    folder would change what is measured), offline, plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BOARDPAPERS_")}
-    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
-    env.update(extra)
-    return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -107,39 +88,11 @@ def time_runs(runs: Runs, count: int, env: dict[str, str], cwd: Path) -> Runs:
 def serving(data_dir: Path, log_path: Path) -> Iterator[tuple[str, float]]:
     """`boardpapers serve` over `data_dir` on a free loopback port, until it answers
     `/healthz`; yields its URL and the seconds it took to get there."""
-    import httpx
-
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [*boardpapers(), "--data-dir", str(data_dir), "serve"]
-    command += ["--host", "127.0.0.1", "--port", str(port)]
-    with log_path.open("w") as server_log:
-        start = time.perf_counter()
-        process = subprocess.Popen(
-            command, env=clean_environment(), stdout=server_log, stderr=subprocess.STDOUT
-        )
-        try:
-            while True:
-                if process.poll() is not None:
-                    raise SystemExit(f"boardpapers serve exited:\n{log_path.read_text()}")
-                if time.perf_counter() - start > SERVE_START_TIMEOUT:
-                    waited = f"{SERVE_START_TIMEOUT:.0f} s"
-                    raise SystemExit(f"boardpapers serve did not answer within {waited}:\n"
-                                     + log_path.read_text())  # fmt: skip
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.2)
-            yield url, time.perf_counter() - start
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    try:
+        with boardpapers_serving(data_dir, log_path, timeout=SERVE_START_TIMEOUT) as served:
+            yield served
+    except ServerNotReady as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,14 +120,14 @@ def main(argv: list[str] | None = None) -> int:
         ask = ["ask", args.question]
 
         log(f"in process: {args.runs} cold runs…")
-        in_process = Runs([*boardpapers(), "--data-dir", str(data_dir), *ask])
+        in_process = Runs([*boardpapers_command(), "--data-dir", str(data_dir), *ask])
         time_runs(in_process, args.runs, clean_environment(), work)
 
         log("starting boardpapers serve…")
         with serving(data_dir, work / "serve.log") as (url, serve_start):
             log(f"  answering at {url} after {serve_start:.1f} s; {args.runs} cold runs…")
             env = {"BOARDPAPERS_SERVICE_URL": url}
-            via_service = Runs([*boardpapers(), *ask], env)
+            via_service = Runs([*boardpapers_command(), *ask], env)
             time_runs(via_service, args.runs, clean_environment(**env), work)
 
     # One answer throughout, both ways (code edited during a run would show here).
@@ -190,10 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         "service": {**via_service.figures(), "serve_start_s": round(serve_start, 1)},
         "outputs": outputs,
     }
-    if args.json:
-        print(json.dumps(figures, indent=2))
+    if print_json_or_header(figures, header, as_json=args.json):
         return 0
-    print_header(header)
     print(f"`boardpapers ask {shlex.quote(args.question)}`, {args.runs} cold runs a mode\n")
     print("| mode | p50 s | max s | CPU p50 s | each run s |\n|---|---|---|---|---|")
     for name, row in (("in process", figures["in_process"]), ("via service", figures["service"])):

@@ -12,7 +12,6 @@ or fails on them.
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from itertools import cycle, islice
@@ -24,7 +23,7 @@ from bench.latency import (
     DEV_QUESTIONS,
     ingested_services,
     percentiles,
-    print_header,
+    print_json_or_header,
     run_header,
     serving,
 )
@@ -100,10 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         },
         "target": {"first_event_ms": 300},
     }
-    if args.json:
-        print(json.dumps(figures, indent=2))
+    if print_json_or_header(figures, header, as_json=args.json):
         return 0
-    print_header(header)
     print(f"{services.answerer.mode} answers; {args.requests} timed streams after a warm-up\n")
     print("| to | n | p50 ms | p95 ms | max ms |\n|---|---|---|---|---|")
     for key in ("first_event", "first_delta", "done"):

@@ -79,6 +79,16 @@ def print_header(header: dict[str, Any]) -> None:
     )
 
 
+def print_json_or_header(figures: dict[str, Any], header: dict[str, Any], *, as_json: bool) -> bool:
+    """The figures as JSON when `as_json` (True: nothing more to print), else the run's header,
+    above the table the bench prints itself (False)."""
+    if as_json:
+        print(json.dumps(figures, indent=2))
+        return True
+    print_header(header)
+    return False
+
+
 def percentiles(samples_ms: list[float]) -> dict[str, float]:
     points = samples_ms * 2 if len(samples_ms) < 2 else samples_ms  # quantiles need two
     cuts = statistics.quantiles(points, n=100, method="inclusive")
@@ -235,10 +245,8 @@ def main(argv: list[str] | None = None) -> int:
         "retriever_search": direct,
         "target": {"p50_ms": 50, "p95_ms": 150},
     }
-    if args.json:
-        print(json.dumps(figures, indent=2))
+    if print_json_or_header(figures, header, as_json=args.json):
         return 0
-    print_header(header)
     print(
         f"{chunks} chunks; {len(queries)} questions, one warm-up pass, then "
         f"{args.requests} timed requests, k={args.k}, torch threads {torch_threads()}\n"

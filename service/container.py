@@ -10,8 +10,9 @@ a LangChain fake chat model) in instead of patching anything.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ingest.store.index import PaperIndex, SearchFilters
 from service.answers import Answerer, AnswerResult
@@ -33,6 +34,25 @@ if TYPE_CHECKING:  # imported when first built: `ask` needs neither langchain's 
     from service.summaries.store import SummaryStore
     from service.themes.scan import ThemeScanner
 
+T = TypeVar("T")
+
+
+class _Once(Generic[T]):
+    """A component built on first use, once, however many threads ask for it together."""
+
+    def __init__(self) -> None:
+        self._built: T | None = None
+        self._building = threading.Lock()
+
+    def get(self, build: Callable[[], T]) -> T:
+        built = self._built
+        if built is None:
+            with self._building:
+                if self._built is None:
+                    self._built = build()
+                built = self._built
+        return built
+
 
 @dataclass
 class Services:
@@ -42,35 +62,24 @@ class Services:
     answerer: Answerer
     reader: QuestionReader  # reads each question once, for retrieval and the answer alike
     llm: BaseChatModel | None = None  # the chat model, when answers use one
-    _themes: ThemeScanner | None = field(default=None, init=False, repr=False)
-    _summariser: Summariser | None = field(default=None, init=False, repr=False)
-    _building: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
-
     # The theme scanner and the summariser are built when first used (`serve` warms the
     # scanner up): a one-shot `boardpapers ask` or `search` never pays for them.
+    _themes: _Once[ThemeScanner] = field(default_factory=_Once, init=False, repr=False)
+    _summariser: _Once[Summariser] = field(default_factory=_Once, init=False, repr=False)
 
     @property
     def themes(self) -> ThemeScanner:
         """Keeps the paragraph index and term vectors between scans."""
-        scanner = self._themes
-        if scanner is None:
-            with self._building:
-                if self._themes is None:
-                    from service.themes.scan import ThemeScanner
-
-                    self._themes = ThemeScanner(self.index)
-                scanner = self._themes
-        return scanner
+        return self._themes.get(self._make_themes)
 
     @property
     def summariser(self) -> Summariser:
-        summariser = self._summariser
-        if summariser is None:
-            with self._building:
-                if self._summariser is None:
-                    self._summariser = self._make_summariser()
-                summariser = self._summariser
-        return summariser
+        return self._summariser.get(self._make_summariser)
+
+    def _make_themes(self) -> ThemeScanner:
+        from service.themes.scan import ThemeScanner
+
+        return ThemeScanner(self.index)
 
     def _make_summariser(self) -> Summariser:
         if self.llm is not None:

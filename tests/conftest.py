@@ -16,12 +16,9 @@ import contextlib
 import hashlib
 import os
 import shutil
-import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from importlib.metadata import version
 from pathlib import Path
@@ -36,6 +33,7 @@ from ingest.pipeline import ingest_paths
 from ingest.reading.versions import READING_RULES
 from ingest.store.embeddings import BundledEmbeddings
 from ingest.store.index import make_chroma_client
+from service.cli.subprocess_server import free_port, running_server
 from service.container import Services, build_services
 from service.settings import Settings
 
@@ -172,12 +170,6 @@ def _ingest_corpus(settings: Settings, embeddings: BundledEmbeddings) -> None:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
     """A real Chroma server (`chroma run`, from the chromadb package) on loopback.
@@ -185,50 +177,15 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
     `chroma run` in chromadb 1.5 takes `--path`, `--host` and `--port`. The venv's own
     `chroma` comes first so the server matches the client library's version.
     """
-    import httpx
-
     beside_python = Path(sys.executable).parent / "chroma"
     executable = str(beside_python) if beside_python.is_file() else shutil.which("chroma")
     if executable is None:
         raise RuntimeError("no `chroma` executable: install chromadb in this environment")
-    port = _free_port()
+    port = free_port()
     folder = tmp_path_factory.mktemp("chroma-server")
-    log = (folder / "server.log").open("w")
-    process = subprocess.Popen(
-        [
-            executable,
-            "run",
-            "--path",
-            str(folder / "db"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    command = [executable, "run", "--path", str(folder / "db")]
+    command += ["--host", "127.0.0.1", "--port", str(port)]
     # Ready means answering its heartbeat, not merely accepting connections.
     heartbeat = f"http://127.0.0.1:{port}/api/v2/heartbeat"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(heartbeat, timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None:
-            log.close()
-            raise RuntimeError(f"chroma run exited: {(folder / 'server.log').read_text()}")
-        time.sleep(0.2)
-    else:
-        process.kill()
-        log.close()
-        raise RuntimeError("chroma run did not answer its heartbeat within 60 s")
-    yield "127.0.0.1", port
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    with running_server(command, heartbeat, folder / "server.log", timeout=60):
+        yield "127.0.0.1", port

@@ -8,15 +8,18 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from service.settings import Settings
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from service.api.schemas import AskResponse, SearchResult
     from service.container import Services
 
 Command = Callable[[argparse.Namespace, Settings], int]
+M = TypeVar("M", bound="BaseModel")
 
 # Exit status when BOARDPAPERS_SERVICE_URL names a service that does not answer (EX_UNAVAILABLE).
 SERVICE_UNAVAILABLE = 69
@@ -57,9 +60,10 @@ class ServiceError(Exception):
     """The service BOARDPAPERS_SERVICE_URL names did not answer, or not as boardpapers does."""
 
 
-def _post(settings: Settings, path: str, body: dict[str, Any]) -> Any:
-    """POST `body` to the running service's `path`; its JSON reply."""
+def _post(settings: Settings, path: str, body: dict[str, Any], reply_model: type[M]) -> M:
+    """POST `body` to the running service's `path`; its JSON reply, as `reply_model`."""
     import httpx
+    from pydantic import ValidationError
 
     url = (settings.service_url or "").rstrip("/")
     fix = "start it with `boardpapers serve` or unset BOARDPAPERS_SERVICE_URL"
@@ -90,21 +94,18 @@ def _post(settings: Settings, path: str, body: dict[str, Any]) -> Any:
             f"{url}{path} did not reply in JSON: is BOARDPAPERS_SERVICE_URL the address of "
             f"`boardpapers serve`? Otherwise {fix}."
         )
-    return content
-
-
-def _asked_service(settings: Settings, question: str, k: int) -> AskResponse:
-    from pydantic import ValidationError
-
-    from service.api.schemas import AskResponse
-
-    content = _post(settings, "/ask", {"question": question, "k": k})
     try:
-        response = AskResponse.model_validate(content)
+        return reply_model.model_validate(content)
     except ValidationError as exc:
         raise ServiceError(
             f"{settings.service_url} replied, but not as `boardpapers serve` does: {exc}"
         ) from exc
+
+
+def _asked_service(settings: Settings, question: str, k: int) -> AskResponse:
+    from service.api.schemas import AskResponse
+
+    response = _post(settings, "/ask", {"question": question, "k": k}, AskResponse)
     # As asked here: the service's conversation is not continued from the command line.
     return response.model_copy(
         update={"question": None, "rewritten_question": None, "conversation_id": None}
@@ -112,17 +113,9 @@ def _asked_service(settings: Settings, question: str, k: int) -> AskResponse:
 
 
 def _searched_service(settings: Settings, query: str, k: int) -> list[SearchResult]:
-    from pydantic import ValidationError
-
     from service.api.schemas import SearchResponse
 
-    content = _post(settings, "/search", {"query": query, "k": k})
-    try:
-        return SearchResponse.model_validate(content).results
-    except ValidationError as exc:
-        raise ServiceError(
-            f"{settings.service_url} replied, but not as `boardpapers serve` does: {exc}"
-        ) from exc
+    return _post(settings, "/search", {"query": query, "k": k}, SearchResponse).results
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -185,12 +178,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from service.api.schemas import SearchResult
 
-    if settings.service_url:
-        try:
-            results = _searched_service(settings, args.query, args.k)
-        except ServiceError as exc:
-            print(str(exc), file=sys.stderr)
-            return SERVICE_UNAVAILABLE
+    if settings.service_url:  # a ServiceError is told in `main`
+        results = _searched_service(settings, args.query, args.k)
     else:
         hits = _services(settings, reading=True).retriever.search(args.query, k=args.k)
         results = [SearchResult.of(h) for h in hits]
@@ -220,12 +209,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from service.api.schemas import AskResponse
 
-    if settings.service_url:
-        try:
-            response = _asked_service(settings, args.question, args.k)
-        except ServiceError as exc:
-            print(str(exc), file=sys.stderr)
-            return SERVICE_UNAVAILABLE
+    if settings.service_url:  # a ServiceError is told in `main`
+        response = _asked_service(settings, args.question, args.k)
     else:
         response = AskResponse.of(_services(settings, reading=True).ask(args.question, k=args.k))
     if args.json:
@@ -485,4 +470,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     args = build_parser().parse_args(argv)
     command: Command = args.func
-    return command(args, _settings(args))
+    try:
+        return command(args, _settings(args))
+    except ServiceError as exc:  # BOARDPAPERS_SERVICE_URL named a service that did not answer
+        print(str(exc), file=sys.stderr)
+        return SERVICE_UNAVAILABLE

@@ -3,6 +3,9 @@ is imported only when chosen, with an install hint when it is missing."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from langchain_core.language_models import BaseChatModel
 
 from service.settings import Settings
@@ -12,10 +15,8 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
     """The chat model the settings name; its package is imported only when chosen."""
     match settings.llm_provider:
         case "openai":
-            try:
+            with _installed("langchain-openai", "openai"):
                 from langchain_openai import ChatOpenAI
-            except ImportError as error:
-                raise ImportError(_install_hint("langchain-openai", "openai")) from error
             return ChatOpenAI(
                 model=settings.llm_model,
                 base_url=settings.llm_base_url,
@@ -25,10 +26,8 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
                 max_retries=1,
             )
         case "ollama":
-            try:
+            with _installed("langchain-ollama", "ollama"):
                 from langchain_ollama import ChatOllama
-            except ImportError as error:
-                raise ImportError(_install_hint("langchain-ollama", "ollama")) from error
             return ChatOllama(
                 model=settings.llm_model,
                 base_url=settings.llm_base_url,
@@ -38,8 +37,14 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
     raise ValueError(f"unknown LLM provider {settings.llm_provider!r}")
 
 
-def _install_hint(package: str, extra: str) -> str:
-    return (
-        f"BOARDPAPERS_LLM_PROVIDER={extra} needs the {package} package: "
-        f"pip install 'boardpapers[{extra}]' (or pip install {package})"
-    )
+@contextmanager
+def _installed(package: str, extra: str) -> Iterator[None]:
+    """An ImportError inside says which package the provider `extra` needs and how to
+    install it."""
+    try:
+        yield
+    except ImportError as error:
+        raise ImportError(
+            f"BOARDPAPERS_LLM_PROVIDER={extra} needs the {package} package: "
+            f"pip install 'boardpapers[{extra}]' (or pip install {package})"
+        ) from error

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from service.query.dates import YEAR, YEAR_SPAN
+from service.query.dates import DAY_OF_MONTH, MONTH_WORD, YEAR, YEAR_SPAN
 
 
 class AnswerKind(StrEnum):
@@ -26,10 +26,6 @@ class AnswerKind(StrEnum):
     OTHER = "other"
 
 
-_MONTH = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-)
 # What a list of places is made of; "which boards …" asks for bodies, not places.
 _NOUNS_OF_PAPERS = (
     r"(?:papers?|documents?|reports?|priorities|reviews?|plans?|strategies|parts|sections)"
@@ -92,8 +88,8 @@ _NAME = re.compile(
     r"[A-Z][a-z]+(?:\s[A-Z]\.)?\s[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b"
 )
 _DATE = re.compile(
-    rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\b|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b|"
-    rf"\b{_MONTH}\s+(?:19|20)\d{{2}}\b|\b\d{{1,2}}/\d{{1,2}}/(?:19|20)?\d{{2}}\b|"
+    rf"{DAY_OF_MONTH.pattern}|\b{MONTH_WORD}\s+(?:19|20)\d{{2}}\b|"
+    r"\b\d{1,2}/\d{1,2}/(?:19|20)?\d{2}\b|"
     r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b",
     re.I,
 )

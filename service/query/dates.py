@@ -16,16 +16,14 @@ YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 _MONTHS = (
     "january february march april may june july august september october november december"
 ).split()
-_MONTH_YEAR = re.compile(
-    r"\b(" + "|".join(_MONTHS) + r"|sept|" + "|".join(m[:3] for m in _MONTHS) + r")\.?\s+"
-    r"((?:19|20)\d{2})\b",
-    re.IGNORECASE,
-)
-_MONTH_WORD = r"(?:" + "|".join(_MONTHS) + r"|sept|" + "|".join(m[:3] for m in _MONTHS) + r")"
+# A month's name, in full or cut short ("March", "Mar", "Sept"): the one pattern for month names
+# (match it with re.IGNORECASE).
+MONTH_WORD = r"(?:" + "|".join(_MONTHS) + r"|sept|" + "|".join(m[:3] for m in _MONTHS) + r")"
+_MONTH_YEAR = re.compile(rf"\b({MONTH_WORD})\.?\s+((?:19|20)\d{{2}})\b", re.IGNORECASE)
 # "13 March", "13th March 2025", "March 13": a day of a month, named by a question about one
 # meeting or deadline.
 DAY_OF_MONTH = re.compile(
-    rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH_WORD})\b|\b({_MONTH_WORD})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b",
+    rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({MONTH_WORD})\b|\b({MONTH_WORD})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b",
     re.IGNORECASE,
 )
 # "quarter 3", "Q3", "the third quarter": a reporting quarter.

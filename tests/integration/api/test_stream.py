@@ -176,11 +176,17 @@ def test_answer_pieces_join_back_exactly(answer: str) -> None:
         assert not pieces[-2].endswith("[3]")
 
 
-def llm_services(corpus: Services, settings: Settings, replies: list[AIMessage]) -> Services:
-    """The corpus index answered by a LangChain fake chat model with queued replies."""
+def llm_stream(
+    corpus: Services, settings: Settings, question: str, replies: list[AIMessage]
+) -> list[Event]:
+    """The events of `question` streamed from the corpus index answered by a LangChain fake
+    chat model with queued replies."""
     model = GenericFakeChatModel(messages=iter(replies))
     answerer = LLMAnswerer(corpus.index, settings, model)
-    return dataclasses.replace(corpus, settings=settings, answerer=answerer, llm=model)
+    services = dataclasses.replace(corpus, settings=settings, answerer=answerer, llm=model)
+    with TestClient(create_app(settings, services=services)) as client:
+        _, events = stream(client, {"question": question})
+    return events
 
 
 def test_llm_answer_streams_tokens_then_checked_citations(
@@ -192,9 +198,7 @@ def test_llm_answer_streams_tokens_then_checked_citations(
     start, end = max(sentence_spans(passage), key=lambda span: span[1] - span[0])
     quote = passage[start:end]
     reply = f'The papers give the rate in one passage [1].\nQUOTES:\n[1] "{quote}"'
-    services = llm_services(corpus_services, settings, [AIMessage(reply)])
-    with TestClient(create_app(settings, services=services)) as client:
-        _, events = stream(client, {"question": question})
+    events = llm_stream(corpus_services, settings, question, [AIMessage(reply)])
     names = [name for name, _ in events]
     assert names[0] == "passages"
     assert names[-1] == "done"
@@ -212,11 +216,8 @@ def test_llm_answer_streams_tokens_then_checked_citations(
 def test_llm_failure_mid_stream_is_an_error_event(
     corpus_services: Services, settings: Settings
 ) -> None:
-    services = llm_services(corpus_services, settings, [])  # the model has nothing to say
-    with TestClient(create_app(settings, services=services)) as client:
-        _, events = stream(
-            client, {"question": "What was the adult re-offending rate in Oxfordshire in 2014?"}
-        )
+    question = "What was the adult re-offending rate in Oxfordshire in 2014?"
+    events = llm_stream(corpus_services, settings, question, [])  # the model has nothing to say
     assert [name for name, _ in events] == ["passages", "error"]
     assert "chat model" in events[-1][1]["detail"]
 
@@ -242,9 +243,7 @@ def test_llm_list_answer_carries_its_items_in_done(
         "1. The rate is given in one passage [2]\n"
         "2. Another passage gives more [1]\n"
     )
-    services = llm_services(corpus_services, settings, [AIMessage(reply)])
-    with TestClient(create_app(settings, services=services)) as client:
-        _, events = stream(client, {"question": question})
+    events = llm_stream(corpus_services, settings, question, [AIMessage(reply)])
     names = [name for name, _ in events]
     assert names[0] == "passages"
     assert names[-1] == "done"

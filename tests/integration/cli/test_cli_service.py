@@ -5,16 +5,11 @@ as a subprocess against it; and the numpy model one-shot `ask` and `search` embe
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
 from conftest import KEY_POINTS
@@ -23,6 +18,12 @@ from ingest.pipeline import ingest_paths
 from ingest.store.embeddings import BundledEmbeddings
 from service.cli.light_model import LightEmbeddings
 from service.cli.main import main
+from service.cli.subprocess_server import (
+    boardpapers_command,
+    boardpapers_serving,
+    clean_environment,
+    free_port,
+)
 from service.container import build_services
 from service.settings import Settings
 
@@ -30,27 +31,9 @@ QUESTION = "Who is the new community safety portfolio holder for Oxford City?"
 SERVE_DEADLINE = 300.0  # seconds to answer /healthz: a guard against hanging, not a figure
 
 
-def _boardpapers() -> list[str]:
-    script = Path(sys.executable).parent / "boardpapers"
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "service.cli"]
-
-
-def _environment(**extra: str) -> dict[str, str]:
-    """This environment without any BOARDPAPERS_ setting of the developer's, plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BOARDPAPERS_")}
-    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
-    return {**env, **extra}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _boardpapers_run(argv: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*_boardpapers(), *argv], env=_environment(**env), cwd=cwd,
+        [*boardpapers_command(), *argv], env=clean_environment(**env), cwd=cwd,
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
 
@@ -74,34 +57,9 @@ def served(
     assert report.ok, report.files
     [paper] = services.index.documents()
 
-    port = _free_port()
-    command = [*_boardpapers(), "--data-dir", str(data_dir), "serve"]
-    command += ["--host", "127.0.0.1", "--port", str(port)]
-    log_path = folder / "serve.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            command, env=_environment(), cwd=folder, stdout=log, stderr=subprocess.STDOUT
-        )
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + SERVE_DEADLINE
-        try:
-            while True:
-                assert process.poll() is None, f"serve exited:\n{log_path.read_text()}"
-                assert time.monotonic() < deadline, f"no /healthz:\n{log_path.read_text()}"
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.2)
-            yield Served(url, data_dir, paper.meta.title)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    log = folder / "serve.log"
+    with boardpapers_serving(data_dir, log, timeout=SERVE_DEADLINE, cwd=folder) as (url, _):
+        yield Served(url, data_dir, paper.meta.title)
 
 
 def test_ask_through_the_service_prints_the_cited_answer(
@@ -157,7 +115,7 @@ def test_search_through_the_service_prints_what_search_in_process_does(
 
 
 def test_an_unreachable_service_says_what_to_do(tmp_path: Path) -> None:
-    url = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     for command in (["ask", QUESTION], ["search", QUESTION]):
         done = _boardpapers_run(command, tmp_path, BOARDPAPERS_SERVICE_URL=url)
 
