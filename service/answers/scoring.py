@@ -34,7 +34,7 @@ SIGNAL_WEIGHTS: dict[str, float] = {
 }
 # Only the statements scoring best with their passage's closeness to the question standing in
 # for their own are embedded: embedding every statement would cost more than the search.
-MEASURED_MEANINGS = 12
+MEASURED_MEANINGS = 8
 # A statement's meaning is read from its opening words: a batch is padded to its longest text,
 # and a list run together after its lead-in would otherwise set the cost of all twelve.
 MEANING_WORDS = 60
