@@ -87,7 +87,8 @@ def reads_as_statement(text: str, words: list[str]) -> bool:
     longest = MAX_LIST_WORDS if any(w.endswith(":") for w in lead_in) else MAX_STATEMENT_WORDS
     if not MIN_STATEMENT_WORDS <= len(words) <= longest:
         return False
-    return not (looks_like_heading(text) or text.rstrip().endswith(":"))
+    # a question in the papers (a consultation's or an FAQ's) asks, it does not answer
+    return not (looks_like_heading(text) or text.rstrip().endswith((":", "?")))
 
 
 _SPECIFIC_KINDS = frozenset(set(AnswerKind) - {AnswerKind.OTHER, AnswerKind.PAPERS})
