@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -54,8 +56,26 @@ def create_app(
     async def _upstream(_: Request, exc: UpstreamError) -> JSONResponse:
         return JSONResponse(status_code=502, content={"detail": str(exc)})
 
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI echoes each error's input; a lone surrogate in it cannot be sent as UTF-8,
+        # so inputs are returned escaped where they would not encode.
+        return JSONResponse(status_code=422, content={"detail": _encodable(exc.errors())})
+
     for module in (search, ask, stream, documents, health, web, themes):
         app.include_router(module.router)
     app.include_router(summaries.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
     return app
+
+
+def _encodable(value: Any) -> Any:
+    """`value` made JSON-able, with any string UTF-8 cannot encode escaped."""
+    value = jsonable_encoder(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list):
+        return [_encodable(each) for each in value]
+    if isinstance(value, dict):
+        return {key: _encodable(each) for key, each in value.items()}
+    return value

@@ -10,6 +10,7 @@ from ingest.models import Chunk, DocumentMeta
 from ingest.store.index import SearchFilters
 from ingest.store.manifest import StoredDocument
 from service.answers import AnswerResult, Citation
+from service.input_text import readable
 from service.retrieval.hits import Hit
 
 
@@ -44,10 +45,8 @@ class SearchRequest(BaseModel):
 
     @field_validator("query")
     @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("the query is blank")
-        return value
+    def _readable(cls, value: str) -> str:
+        return readable(value, "query")
 
 
 class AskRequest(BaseModel):
@@ -60,10 +59,8 @@ class AskRequest(BaseModel):
 
     @field_validator("question")
     @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("the question is blank")
-        return value
+    def _readable(cls, value: str) -> str:
+        return readable(value, "question")
 
 
 class DocumentOut(BaseModel):

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, field_validator
 from ingest.store.index import PaperIndex
 from service.api.schemas import DocumentOut, Filters, file_url
 from service.citations import quote_pages
+from service.input_text import readable
 from service.themes.kinds import PlaceKind
 from service.themes.scan import Place, ThemeScan
 
@@ -25,10 +26,8 @@ class ThemeRequest(BaseModel):
 
     @field_validator("theme")
     @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("the theme is blank")
-        return value
+    def _readable(cls, value: str) -> str:
+        return readable(value, "theme")
 
 
 class PlaceOut(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,6 +81,28 @@ def test_search_k_outside_bounds_is_rejected(client: TestClient, k: int) -> None
 def test_search_blank_query_is_rejected(client: TestClient, query: str) -> None:
     response = client.post("/search", json={"query": query})
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("route", "field"),
+    [("/search", "query"), ("/ask", "question"), ("/ask/stream", "question"), ("/themes", "theme")],
+)
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("domestic abuse \ud800", "unicode string"),  # a lone surrogate, as JSON allows
+        ("\u200b\u200b\u200b", "no visible characters"),  # zero-width spaces only
+        ("\ufeff\u2060 \u200d", "no visible characters"),
+    ],
+)
+def test_unreadable_text_is_refused_with_what_is_wrong(
+    client: TestClient, route: str, field: str, text: str, says: str
+) -> None:
+    # The body is written by hand: a lone surrogate cannot be encoded as UTF-8, only escaped.
+    body = json.dumps({field: text})
+    response = client.post(route, content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert says in response.text
 
 
 def test_search_documents_filter_keeps_to_that_document(client: TestClient) -> None:
