@@ -29,6 +29,12 @@ class Settings(IngestSettings):
         default_factory=list,
         description="Origins allowed to call the API from a browser (the widget's host pages).",
     )
+    max_request_bytes: int = Field(
+        65_536,
+        ge=1_024,
+        description="Largest request body the API reads; a larger one gets 413. A question, a"
+        " theme or a search with its filters is a few kilobytes at most.",
+    )
 
     # retrieval
     candidates: int = Field(

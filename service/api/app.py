@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 
+from service.api.body_limit import BodyLimit
 from service.api.routes import ask, documents, health, search, stream, summaries, themes, web
 from service.api.routes.web import WEB_DIR
 from service.container import Services, build_app_stores, build_services
@@ -40,6 +41,7 @@ def create_app(
     app.state.services = services
     # The app's own data folder, not the services': tests share a read-only corpus index.
     app.state.stores = build_app_stores(settings, services)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

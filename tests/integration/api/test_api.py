@@ -105,6 +105,26 @@ def test_unreadable_text_is_refused_with_what_is_wrong(
     assert says in response.text
 
 
+def test_a_body_over_the_cap_is_refused_before_it_is_read(client: TestClient) -> None:
+    big = json.dumps({"question": "domestic abuse " * 20_000})  # ~300 kB
+    response = client.post("/ask", content=big, headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert "BOARDPAPERS_MAX_REQUEST_BYTES" in response.json()["detail"]
+
+
+def test_a_body_sent_without_a_length_is_cut_off_at_the_cap(client: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:  # chunked transfer: no Content-Length to go by
+        yield b'{"query": "'
+        for _ in range(100):
+            yield b"domestic abuse " * 100
+        yield b'"}'
+
+    response = client.post(
+        "/search", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+
+
 def test_search_documents_filter_keeps_to_that_document(client: TestClient) -> None:
     query = "domestic abuse governance"
     key_points = document_id(KEY_POINTS)
