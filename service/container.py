@@ -153,7 +153,9 @@ def build_app_stores(settings: Settings, services: Services) -> AppStores:
         LLMRewriter(services.llm, settings.prompts_dir) if services.llm else RuleRewriter()
     )
     return AppStores(
-        conversations=ConversationStore(settings.data_dir / "conversations.sqlite3"),
+        conversations=ConversationStore(
+            settings.data_dir / "conversations.sqlite3", settings.conversation_retention_days
+        ),
         summaries=SummaryStore.in_data_dir(settings.data_dir),
         rewriter=rewriter,
     )

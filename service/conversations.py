@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ingest.store.sqlite import SQLiteStore
@@ -32,6 +32,9 @@ CREATE TABLE IF NOT EXISTS turns (
 """
 
 
+_SWEEP_EVERY = timedelta(days=1)
+
+
 @dataclass(frozen=True)
 class Turn:
     question: str  # as the user typed it
@@ -45,8 +48,30 @@ class UnknownConversation(LookupError):
 
 
 class ConversationStore(SQLiteStore):
-    def __init__(self, path: Path) -> None:
+    """Conversations kept `retention_days` after their last turn (None: for ever); older ones
+    are forgotten when the store opens and then at most once a day, as turns are added."""
+
+    def __init__(self, path: Path, retention_days: int | None = None) -> None:
         super().__init__(path, _SCHEMA)
+        self.retention = timedelta(days=retention_days) if retention_days else None
+        self._swept_at: datetime | None = None
+        self.forget_expired()
+
+    def forget_expired(self, now: datetime | None = None) -> int:
+        """Delete the conversations whose last activity is older than the retention period;
+        how many were deleted."""
+        now = now or datetime.now(UTC)
+        self._swept_at = now
+        if self.retention is None:
+            return 0
+        cutoff = (now - self.retention).isoformat(timespec="seconds")
+        with self.connection() as connection:
+            deleted = connection.execute(
+                "DELETE FROM conversations WHERE MAX(created_at, COALESCE((SELECT MAX(created_at)"
+                " FROM turns WHERE conversation_id = conversations.id), '')) < ?",
+                (cutoff,),
+            ).rowcount
+        return int(deleted)
 
     def start(self) -> str:
         conversation_id = uuid.uuid4().hex
@@ -74,6 +99,8 @@ class ConversationStore(SQLiteStore):
         return [Turn(q, s, a, bool(ok)) for q, s, a, ok in map(tuple, rows)]
 
     def add_turn(self, conversation_id: str, turn: Turn) -> None:
+        if self._swept_at is None or datetime.now(UTC) - self._swept_at > _SWEEP_EVERY:
+            self.forget_expired()
         with self.connection() as connection:
             if (
                 connection.execute(

@@ -29,6 +29,12 @@ class Settings(IngestSettings):
         default_factory=list,
         description="Origins allowed to call the API from a browser (the widget's host pages).",
     )
+    conversation_retention_days: int | None = Field(
+        90,
+        ge=1,
+        description="Days a conversation (its questions and answers) is kept after its last"
+        " turn; older ones are deleted at start-up and daily. Unset (null) keeps them for ever.",
+    )
     max_request_bytes: int = Field(
         65_536,
         ge=1_024,

@@ -3,6 +3,8 @@ follow-up rewriters have their own tests: test_followup.py)."""
 
 from __future__ import annotations
 
+import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -35,6 +37,24 @@ def test_turns_persist_in_order_across_store_instances(tmp_path: Path) -> None:
         reopened.add_turn(first, Turn("q", "q", "a", True))
     with pytest.raises(UnknownConversation):
         reopened.open("no-such-id")
+
+
+def test_conversations_are_forgotten_after_the_retention_period(tmp_path: Path) -> None:
+    path = tmp_path / "conversations.sqlite3"
+    store = ConversationStore(path, retention_days=90)
+    old, recent = store.start(), store.start()
+    store.add_turn(recent, Turn("q", "q", "a", True))
+    # `old` was last active 100 days ago; `recent` started then but has a turn from today
+    aged = (datetime.now(UTC) - timedelta(days=100)).isoformat(timespec="seconds")
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE conversations SET created_at = ?", (aged,))
+    assert ConversationStore(path).exists(old)  # no retention set: kept for ever
+    reopened = ConversationStore(path, retention_days=90)  # the sweep at start-up
+    assert not reopened.exists(old)
+    assert reopened.turns(recent) == [Turn("q", "q", "a", True)]
+    # a day's sweep a year on forgets the rest
+    assert reopened.forget_expired(datetime.now(UTC) + timedelta(days=365)) == 1
+    assert not reopened.exists(recent)
 
 
 def test_ask_carries_a_conversation(corpus_services: Services, settings: Settings) -> None:
