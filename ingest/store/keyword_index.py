@@ -7,9 +7,15 @@ embeddings blur; this index is the other half of hybrid retrieval.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import os
 import re
 import shutil
+import tempfile
+import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +24,15 @@ from ingest.models import Chunk
 from ingest.text.tokens import COMPOUND, Tokenizer, normalised
 
 _STAMP = "boardpapers.json"
+# A version no longer published is removed once this old: a reader that resolved it just
+# before a swap has long finished reading it by then.
+_STALE_AFTER_SECONDS = 300
 # Bumped when the tokens change, so an index built by an older release is rebuilt, not read
 # with queries it no longer agrees with.
 TOKENS_VERSION = 3
+
+
+log = logging.getLogger(__name__)
 
 
 class KeywordIndex:
@@ -46,9 +58,10 @@ class KeywordIndex:
         return cls(ids, model, generation)
 
     def save(self, folder: Path) -> None:
-        staging = folder.with_name(folder.name + ".new")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
+        """Publish the index at `folder`: written whole into a folder of its own, then `folder`
+        (a symbolic link) swapped to it in one atomic rename. Concurrent writers never share a
+        temporary name, and a reader resolves the link once, so it reads one whole version."""
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
         if self._model is not None:
             self._model.save(str(staging), show_progress=False)  # type: ignore[attr-defined]
         stamp = {
@@ -57,26 +70,28 @@ class KeywordIndex:
             "chunk_ids": self.chunk_ids,
         }
         (staging / _STAMP).write_text(json.dumps(stamp), encoding="utf-8")
-        # Swap folders so a reader never loads a half-written index.
-        old = folder.with_name(folder.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if folder.exists():
-            folder.rename(old)
-        staging.rename(folder)
-        shutil.rmtree(old, ignore_errors=True)
+        _publish(staging, folder)
+        _remove_stale(folder)
 
     @classmethod
     def load(cls, folder: Path) -> KeywordIndex | None:
+        """The published index, or None when there is none, it was built with other tokens, or
+        it cannot be read whole (the caller then keeps or rebuilds its own)."""
         import bm25s
 
         try:
-            stamp = json.loads((folder / _STAMP).read_text(encoding="utf-8"))
+            version = folder.resolve(strict=True)
+            stamp = json.loads((version / _STAMP).read_text(encoding="utf-8"))
             if stamp.get("tokens") != TOKENS_VERSION:
                 return None  # built with other tokens: the caller rebuilds it
-            model = bm25s.BM25.load(str(folder)) if stamp["chunk_ids"] else None
-        except (OSError, ValueError, KeyError):
+            model = bm25s.BM25.load(str(version)) if stamp["chunk_ids"] else None
+        except Exception:  # removed mid-read, cut short, unreadable: never a half index
+            log.warning("could not read the keyword index at %s", folder, exc_info=True)
             return None
-        return cls(list(stamp["chunk_ids"]), model, int(stamp["generation"]))
+        ids = list(stamp["chunk_ids"])
+        if model is not None and model.scores.get("num_docs") != len(ids):
+            return None  # ids that do not match the model would score the wrong passages
+        return cls(ids, model, int(stamp["generation"]))
 
     def __len__(self) -> int:
         return len(self.chunk_ids)
@@ -125,3 +140,32 @@ class KeywordIndex:
     @property
     def _vocab(self) -> dict[str, int]:
         return self._model.vocab_dict  # type: ignore[union-attr]
+
+
+def _publish(version: Path, folder: Path) -> None:
+    """Point `folder` at `version` with one atomic rename of a new link over the old one."""
+    link = folder.with_name(f".{folder.name}.link-{uuid.uuid4().hex}")
+    os.symlink(version.name, link)
+    if folder.is_dir() and not folder.is_symlink():
+        # A folder written by a release before links: moved aside once, then removed as stale.
+        with contextlib.suppress(FileNotFoundError):  # another writer moved it first
+            folder.rename(folder.with_name(f".{folder.name}.{uuid.uuid4().hex}"))
+    os.replace(link, folder)
+
+
+def _remove_stale(folder: Path) -> None:
+    """Remove versions of the index that are no longer published and old enough that no
+    reader or writer can still be using them."""
+    current = folder.resolve()
+    cutoff = time.time() - _STALE_AFTER_SECONDS
+    for version in folder.parent.glob(f".{folder.name}.*"):
+        try:
+            if (
+                version.is_symlink()
+                or version.resolve() == current
+                or version.stat().st_mtime > cutoff
+            ):
+                continue
+        except FileNotFoundError:
+            continue
+        shutil.rmtree(version, ignore_errors=True)

@@ -13,7 +13,9 @@ own (service/themes/terms.py), which reads long forms word by word as the scan m
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -131,9 +133,12 @@ class Glossary:
         return {acronym: forms for acronym, forms in used.items() if any(forms)}
 
     def save(self, path: Path) -> None:
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(self.pairs, indent=1, sort_keys=True), encoding="utf-8")
-        temporary.replace(path)
+        """Written to a temporary file of its own, then renamed over `path` in one step:
+        concurrent writers never share a temporary name, and a reader sees one whole file."""
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(json.dumps(self.pairs, indent=1, sort_keys=True))
+        os.replace(temporary, path)
 
     @classmethod
     def load(cls, path: Path) -> Glossary | None:
