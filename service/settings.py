@@ -35,6 +35,18 @@ class Settings(IngestSettings):
         description="Days a conversation (its questions and answers) is kept after its last"
         " turn; older ones are deleted at start-up and daily. Unset (null) keeps them for ever.",
     )
+    work_slots: int = Field(
+        4,
+        ge=1,
+        description="Searches, answers and theme scans worked on at once; more wait (see"
+        " `work_wait_seconds`). On 2 cores more at once only makes each slower.",
+    )
+    work_wait_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="How long a request waits for a work slot before it gets 503 with"
+        " Retry-After, rather than queueing for minutes.",
+    )
     max_request_bytes: int = Field(
         65_536,
         ge=1_024,

@@ -14,6 +14,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 
 from service.api.body_limit import BodyLimit
+from service.api.deps import WorkSlots
 from service.api.routes import ask, documents, health, search, stream, summaries, themes, web
 from service.api.routes.web import WEB_DIR
 from service.container import Services, build_app_stores, build_services
@@ -39,6 +40,7 @@ def create_app(
         version="0.1.0",
     )
     app.state.services = services
+    app.state.work_slots = WorkSlots(settings.work_slots, settings.work_wait_seconds)
     # The app's own data folder, not the services': tests share a read-only corpus index.
     app.state.stores = build_app_stores(settings, services)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)

@@ -3,6 +3,8 @@ by `service.container`, kept on `app.state`)."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -54,6 +56,42 @@ RewriterDep = Annotated[FollowUpRewriter, Depends(get_rewriter)]
 SummaryStoreDep = Annotated[SummaryStore, Depends(get_summary_store)]
 ScannerDep = Annotated[ThemeScanner, Depends(get_theme_scanner)]
 SummariserDep = Annotated[Summariser, Depends(get_summariser)]
+
+
+class WorkSlots:
+    """Places for requests doing CPU-bound work (a search, an answer, a theme scan) at once.
+
+    On a small machine more at once only makes each slower; past the slots a request waits up
+    to `wait_seconds` for one, then gets 503 with Retry-After instead of queueing for minutes.
+    """
+
+    def __init__(self, slots: int, wait_seconds: float) -> None:
+        self._slots = threading.BoundedSemaphore(slots)
+        self.wait_seconds = wait_seconds
+
+    def acquire(self) -> bool:
+        return self._slots.acquire(timeout=self.wait_seconds)
+
+    def release(self) -> None:
+        self._slots.release()
+
+
+def work_slot(request: Request) -> Iterator[None]:
+    """Hold one of the app's work slots for the request; 503 when none comes free in time."""
+    slots: WorkSlots = request.app.state.work_slots
+    if not slots.acquire():
+        raise HTTPException(
+            503,
+            "The service is busy answering others: try again in a few seconds.",
+            headers={"Retry-After": str(max(1, round(slots.wait_seconds)))},
+        )
+    try:
+        yield
+    finally:
+        slots.release()
+
+
+WorkSlot = Depends(work_slot)
 
 
 def open_or_404(store: ConversationStore, conversation_id: str | None) -> tuple[str, list[Turn]]:

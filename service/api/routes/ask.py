@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.api.deps import ConversationsDep, RewriterDep, ServicesDep, open_or_404
+from service.api.deps import ConversationsDep, RewriterDep, ServicesDep, WorkSlot, open_or_404
 from service.api.schemas import AskRequest, AskResponse
 from service.conversations import Turn
 
 router = APIRouter(tags=["answers"])
 
 
-@router.post("/ask", response_model=AskResponse)
+@router.post("/ask", response_model=AskResponse, dependencies=[WorkSlot])
 def ask(
     request: AskRequest,
     services: ServicesDep,

@@ -3,14 +3,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ingest.models import Chunk
-from service.api.deps import ServicesDep
+from service.api.deps import ServicesDep, WorkSlot
 from service.api.schemas import SearchRequest, SearchResponse, SearchResult
 from service.retrieval.hits import Hit
 
 router = APIRouter(tags=["search"])
 
 
-@router.post("/search", response_model=SearchResponse)
+@router.post("/search", response_model=SearchResponse, dependencies=[WorkSlot])
 def search(request: SearchRequest, services: ServicesDep) -> SearchResponse:
     """The passages that best match the query, best first, each with its document and page."""
     hits = services.retriever.search(

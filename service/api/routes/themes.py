@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse, Response
 
-from service.api.deps import ScannerDep, ServicesDep
+from service.api.deps import ScannerDep, ServicesDep, WorkSlot
 from service.themes.export import to_csv, to_markdown
 from service.themes.schemas import ThemeRequest, ThemeResponse
 
@@ -14,6 +14,7 @@ router = APIRouter(tags=["themes"])
     "/themes",
     response_model=ThemeResponse,
     responses={200: {"content": {"text/markdown": {}, "text/csv": {}}}},
+    dependencies=[WorkSlot],
 )
 def themes(
     request: ThemeRequest, services: ServicesDep, scanner: ScannerDep

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,28 @@ def test_a_body_sent_without_a_length_is_cut_off_at_the_cap(client: TestClient) 
         "/search", content=chunks(), headers={"content-type": "application/json"}
     )
     assert response.status_code == 413
+
+
+def test_past_its_work_slots_the_service_answers_503_with_retry_after(
+    corpus_settings: Settings, corpus_services: Services
+) -> None:
+    busy = corpus_settings.model_copy(update={"work_slots": 1, "work_wait_seconds": 0.0})
+    statuses: list[tuple[int, str | None]] = []
+    with TestClient(create_app(busy, services=corpus_services)) as client:
+
+        def ask() -> None:
+            response = client.post("/ask", json={"question": ANSWERABLE})
+            statuses.append((response.status_code, response.headers.get("retry-after")))
+
+        threads = [threading.Thread(target=ask) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        # once the burst is over the slot is free again
+        assert client.post("/ask", json={"question": ANSWERABLE}).status_code == 200
+    assert {status for status, _ in statuses} == {200, 503}, statuses
+    assert all(retry == "1" for status, retry in statuses if status == 503)
 
 
 def test_search_documents_filter_keeps_to_that_document(client: TestClient) -> None:
