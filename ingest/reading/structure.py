@@ -14,6 +14,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 
 from ingest.models import Block, BlockKind, Line, Page
+from ingest.text.sentences import sentence_spans
 
 # A gap this many line pitches or more above a line starts a new paragraph.
 PARAGRAPH_GAP = 1.35
@@ -291,6 +292,16 @@ def _names_no_section(text: str) -> bool:
     """A line set apart like a heading that names no section: a contact's e-mail, a link, a
     cover sheet's date. It stands alone and opens a chunk, but the text below is not under it."""
     return bool(_ADDRESS.search(text) or _DATE_ONLY.match(text.strip()))
+
+
+def unmarked_sentence_spans(text: str) -> list[tuple[int, int]]:
+    """The sentence spans of `text`, a leading list mark ("•", "12.", "(a)") left out of each:
+    the mark is layout, not words to quote."""
+    spans = []
+    for start, end in sentence_spans(text):
+        mark = LIST_MARK.match(text[start:end])
+        spans.append((start + mark.end(), end) if mark else (start, end))
+    return spans
 
 
 def looks_like_heading(text: str) -> bool:

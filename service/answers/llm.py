@@ -35,7 +35,7 @@ from collections.abc import Generator
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
-from ingest.reading.structure import LIST_MARK
+from ingest.reading.structure import unmarked_sentence_spans
 from ingest.store.index import PaperIndex
 from ingest.text.sentences import sentence_spans
 from ingest.text.tokens import Tokenizer
@@ -150,9 +150,7 @@ class LLMAnswerer:
 
     def _closest_sentence(self, statement: str, passage: str) -> str:
         """The passage sentence sharing most words with the statement (Dice overlap)."""
-        spans = [
-            _without_leading_mark(passage, start, end) for start, end in sentence_spans(passage)
-        ]
+        spans = unmarked_sentence_spans(passage)
         long_enough = [s for s in spans if s[1] - s[0] >= MIN_QUOTE_SENTENCE_CHARS] or spans
         wanted = set(self.tokenizer(statement))
 
@@ -208,11 +206,6 @@ def _passage(n: int, hit: Hit) -> str:
     if chunk.section:
         source.append(f"section: {chunk.section}")
     return f"[{n}] {'; '.join(source)}\n{chunk.text.strip()}"
-
-
-def _without_leading_mark(text: str, start: int, end: int) -> tuple[int, int]:
-    mark = LIST_MARK.match(text[start:end])
-    return (start + mark.end(), end) if mark else (start, end)
 
 
 def _clip(text: str, limit: int = 80) -> str:

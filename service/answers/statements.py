@@ -12,8 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ingest.reading.structure import LIST_MARK, looks_like_heading
-from ingest.text.sentences import sentence_spans
+from ingest.reading.structure import looks_like_heading, unmarked_sentence_spans
 from ingest.text.tokens import Tokenizer
 from service.query.asks import AnswerKind, states
 from service.query.key_terms import share_held
@@ -43,14 +42,11 @@ class Statement:
 
 def candidate_spans(text: str) -> list[tuple[int, int]]:
     """Sentence and list-item spans of a chunk's text, list marks left out."""
-    spans = []
-    for start, end in sentence_spans(text):
-        mark = LIST_MARK.match(text[start:end])
-        if mark and mark.end() < end - start:
-            start += mark.end()
-        if end - start >= MIN_STATEMENT_CHARS:
-            spans.append((start, end))
-    return spans
+    return [
+        (start, end)
+        for start, end in unmarked_sentence_spans(text)
+        if end - start >= MIN_STATEMENT_CHARS
+    ]
 
 
 def statements_of(question: Question, hits: list[Hit], tokenizer: Tokenizer) -> list[Statement]:

@@ -11,8 +11,7 @@ import re
 from dataclasses import dataclass
 
 from ingest.models import Chunk
-from ingest.reading.structure import LIST_MARK
-from ingest.text.sentences import sentence_spans
+from ingest.reading.structure import unmarked_sentence_spans
 
 MIN_CHARS = 60
 MAX_CHARS = 360
@@ -57,10 +56,7 @@ def candidates(chunks: list[Chunk]) -> list[Candidate]:
     found: list[Candidate] = []
     for chunk in chunks:
         text = chunk.text
-        for start, end in sentence_spans(text):
-            mark = LIST_MARK.match(text[start:end])
-            if mark:
-                start += mark.end()
+        for start, end in unmarked_sentence_spans(text):
             sentence = text[start:end]
             if readable(sentence):
                 found.append(Candidate(chunk, start, end, sentence, chunk.ordinal / total))
