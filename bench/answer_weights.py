@@ -27,6 +27,7 @@ from bench.answers import dev_sets_parser
 from bench.latency import log, print_header, run_header
 from service.answers.evidence import check_statements
 from service.answers.scoring import SIGNAL_WEIGHTS, SIGNALS, StatementScorer
+from service.answers.statements import statements_of
 from service.container import build_services
 from service.evaluation import ANSWER_TYPES, load_questions, quotes_overlap
 from service.retrieval.hits import chunk_hits
@@ -51,13 +52,15 @@ class Candidates:
 def collect(data_dir: Path, questions_file: Path) -> list[Candidates]:
     services = build_services(Settings(data_dir=data_dir))
     tokenizer = services.index.keyword_index().tokenizer
-    scorer = StatementScorer(services.index.embeddings, tokenizer)
+    scorer = StatementScorer(services.index.embeddings)
     out = []
     for question in load_questions(questions_file):
         read = services.reader.read(question["question"])
         hits = services.retriever.search(read, k=services.settings.answer_passages)
-        statements = scorer.scored(read, chunk_hits(hits[: services.settings.answer_passages]))
+        chunks = chunk_hits(hits[: services.settings.answer_passages])
+        statements = statements_of(read, chunks, tokenizer)
         check = check_statements(read, statements, services.settings)
+        statements = scorer.ranked(read, statements)
         docs = [Path(s.hit.chunk.meta.source).stem for s in statements]
         targets = [
             any(

@@ -41,7 +41,8 @@ def _written(iso_date: str | None) -> str:
 def check_statements(
     question: Question, statements: list[Statement], settings: Settings
 ) -> EvidenceCheck:
-    """Whether the passages the statements come from answer the question."""
+    """Whether the passages the candidate statements come from (in any order, scored or not)
+    answer the question."""
     if not statements:
         return EvidenceCheck(False, 0.0)
     best = max(s.signals["passage_meaning"] for s in statements)

@@ -2,9 +2,9 @@
 states what was asked, adds the few that add to it, and cites each one.
 
 Statements are scored by `scoring.StatementScorer` (meaning, key terms, the asked-for kind,
-the passage's closeness); the evidence check (`evidence.py`) refuses when the passages do not
-cover the question. A "which papers …" question is answered as a list: one entry per paper, its best
-statement, papers in order of that statement's score. Quotes are cut from the chunk text by
+the passage's closeness) once the evidence check (`evidence.py`) has found the passages cover
+the question. A "which papers …" question is answered as a list: one entry per paper, its
+best statement, papers in order of that statement's score. Quotes are cut from the chunk text by
 character span, so they are verbatim by construction.
 """
 
@@ -15,7 +15,7 @@ from ingest.text.tokens import Tokenizer
 from service.answers import NOT_COVERED, AnswerResult, Citation
 from service.answers.evidence import check_statements
 from service.answers.scoring import StatementScorer
-from service.answers.statements import Statement
+from service.answers.statements import Statement, statements_of
 from service.citations import quote_pages
 from service.query.asks import AnswerKind
 from service.query.question import Question
@@ -43,11 +43,11 @@ class ExtractiveAnswerer:
         limit = self.settings.list_passages if listing else self.settings.answer_passages
         hits = chunk_hits(hits[:limit])
         tokenizer = self.index.keyword_index().tokenizer
-        scorer = StatementScorer(self.index.embeddings, tokenizer, self.weights)
-        statements = scorer.scored(question, hits)
-        check = check_statements(question, statements, self.settings)
-        if not check.supported:
+        statements = statements_of(question, hits, tokenizer)
+        if not check_statements(question, statements, self.settings).supported:
             return AnswerResult(NOT_COVERED, answered=False, mode=self.mode, passages=hits)
+        scorer = StatementScorer(self.index.embeddings, self.weights)
+        statements = scorer.ranked(question, statements)
         if listing:
             return self._list(statements, hits)
         return self._prose(self._following(statements, tokenizer), hits)

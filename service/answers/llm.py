@@ -41,7 +41,7 @@ from ingest.text.sentences import sentence_spans
 from ingest.text.tokens import Tokenizer
 from service.answers import NOT_COVERED, AnswerResult, Citation
 from service.answers.evidence import check_statements
-from service.answers.scoring import StatementScorer
+from service.answers.statements import statements_of
 from service.citations import quote_pages, renumber_markers, verbatim_span
 from service.llm.deadline import DeadlineChat
 from service.llm.prompts import load_chat_prompt
@@ -94,8 +94,7 @@ class LLMAnswerer:
     def _supported(self, question: Question, hits: list[Hit]) -> bool:
         """The extractive answerer's evidence check: the model is not asked what the papers
         do not cover."""
-        tokenizer = self.index.keyword_index().tokenizer
-        statements = StatementScorer(self.index.embeddings, tokenizer).scored(question, hits)
+        statements = statements_of(question, hits, self.index.keyword_index().tokenizer)
         return check_statements(question, statements, self.settings).supported
 
     def _messages(self, question: Question, hits: list[Hit]) -> list[BaseMessage]:

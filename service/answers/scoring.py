@@ -3,8 +3,8 @@
 The weights come from `python -m bench.answer_weights`, which fits them on both development
 sets together (a softmax over each question's candidates, the statements overlapping a gold
 quote as the targets) and prints each set's figures when fitted on the other alone. They weigh
-signals, never questions, documents or phrases. The same score decides what comes first in an
-answer and whether the papers answer at all (`evidence.py`).
+signals, never questions, documents or phrases. Scoring runs only once the evidence check
+(`evidence.py`) has found the papers answer: it embeds statements, the check does not.
 """
 
 from __future__ import annotations
@@ -12,10 +12,8 @@ from __future__ import annotations
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from ingest.text.tokens import Tokenizer
-from service.answers.statements import Statement, statements_of
+from service.answers.statements import Statement
 from service.query.question import Question
-from service.retrieval.hits import Hit
 
 # Fitted on both development sets together by the softmax of `bench.answer_weights` (which
 # prints these beside a fresh fit on both sets and on each alone: on 2026-12-07 these put the
@@ -36,30 +34,24 @@ SIGNAL_WEIGHTS: dict[str, float] = {
 # for their own are embedded: embedding every statement would cost more than the search.
 MEASURED_MEANINGS = 8
 # A statement's meaning is read from its opening words: a batch is padded to its longest text,
-# and a list run together after its lead-in would otherwise set the cost of all twelve.
+# and a list run together after its lead-in would otherwise set the cost of them all.
 MEANING_WORDS = 60
 SIGNALS = tuple(SIGNAL_WEIGHTS)
 
 
 class StatementScorer:
-    """Cuts the retrieved chunks into statements and scores each against the question."""
+    """Scores each candidate statement (`statements.statements_of`) against the question."""
 
-    def __init__(
-        self,
-        embeddings: Embeddings,
-        tokenizer: Tokenizer,
-        weights: dict[str, float] | None = None,
-    ) -> None:
+    def __init__(self, embeddings: Embeddings, weights: dict[str, float] | None = None) -> None:
         self.embeddings = embeddings
-        self.tokenizer = tokenizer
         self.weights = SIGNAL_WEIGHTS if weights is None else weights
 
-    def scored(self, question: Question, hits: list[Hit]) -> list[Statement]:
-        """The statements of `hits` (one hit per chunk), best first.
+    def ranked(self, question: Question, statements: list[Statement]) -> list[Statement]:
+        """The statements scored, best first.
 
         Each is scored first with its passage's closeness to the question standing in for its
         own; the best `MEASURED_MEANINGS` are then embedded and scored with their own."""
-        statements = statements_of(question, hits, self.tokenizer)
+        statements = list(statements)
         for statement in statements:
             statement.signals["meaning"] = statement.signals["passage_meaning"]
             statement.score = self._score(statement)

@@ -8,6 +8,7 @@ import pytest
 from ingest.reading.structure import looks_like_heading
 from service.answers.evidence import check_statements
 from service.answers.scoring import StatementScorer
+from service.answers.statements import statements_of
 from service.container import Services
 from service.query.asks import AnswerKind
 from service.query.question import mentions, specific_terms
@@ -72,9 +73,8 @@ def test_every_statement_scored_comes_from_the_passages_verbatim(
     index = corpus_services.index
     question = corpus_services.reader.read("How many frontline staff have received WRAP training?")
     hits = chunk_hits(corpus_services.passages(question, 6)[:6])
-    statements = StatementScorer(index.embeddings, index.keyword_index().tokenizer).scored(
-        question, hits
-    )
+    candidates = statements_of(question, hits, index.keyword_index().tokenizer)
+    statements = StatementScorer(index.embeddings).ranked(question, candidates)
     assert statements
     assert [s.score for s in statements] == sorted((s.score for s in statements), reverse=True)
     for statement in statements:
