@@ -3,8 +3,9 @@ and passed to retrieval, the evidence check and the answerers.
 
 A question is searched whole and, when it asks two things, part by part (`parts.py`); each
 text searched carries its own acronym expansion, dates and key concepts. The whole question
-also says whether it asks across the papers ("which documents …"), for a figure ("how
-many …"), and which specific terms (a year, a figure, an acronym) an answer must hold.
+also says whether it asks across the papers ("which documents …"), what kind of thing it asks
+for (`asks.py`), and which specific terms (a day, a quarter, a year, a figure, an acronym) an
+answer must hold.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import re
 from dataclasses import dataclass
 
 from ingest.store.index import PaperIndex
-from ingest.text.tokens import Tokenizer
 from service.query.asks import AnswerKind, answer_kind
 from service.query.dates import (
     DAY_OF_MONTH,
@@ -26,16 +26,13 @@ from service.query.dates import (
     names_quarter,
     quarter,
 )
-from service.query.key_terms import Concept, key_concepts_in, key_stems
+from service.query.key_terms import Concept, key_concepts_in
 from service.query.parts import question_parts
 from service.settings import Settings
 
 # "Which documents …", "across the papers": the answer is a spread of places, not the five
 # best paragraphs of one paper.
 _ASKS_ACROSS_PAPERS = re.compile(r"\b(?:documents|papers|across)\b", re.IGNORECASE)
-_QUANTITY = re.compile(
-    r"\bhow (many|much)\b|\bwhat (number|percentage|proportion|share|rate|amount)\b", re.I
-)
 _SPECIFIC = re.compile(r"\b(?:(?:19|20)\d{2}|\d+(?:[.,]\d+)*%?|[A-Z]{2,}s?)\b")
 
 
@@ -54,11 +51,8 @@ class Question:
     text: str
     searches: list[SearchText]  # the whole question first, then its parts when it has several
     asks_across_papers: bool
-    asks_for_figure: bool
     asks_for: AnswerKind  # the kind of thing the answer must state
-    specifics: list[str]  # years (a span as "2018/19"), figures and acronyms it names
-    key_stems: frozenset[str]  # its stems less the words that ask rather than say
-    stems: frozenset[str]  # all its stems
+    specifics: list[str]  # days, quarters, years (a span as "2018/19"), figures, acronyms
 
     @property
     def whole(self) -> SearchText:
@@ -71,11 +65,6 @@ class Question:
     @property
     def dates(self) -> DatesNamed:
         return self.whole.dates
-
-
-def asks_for_figure(question: str) -> bool:
-    """ "How many …", "what percentage …": the answer is a number."""
-    return bool(_QUANTITY.search(question))
 
 
 def specific_terms(question: str) -> list[str]:
@@ -114,7 +103,6 @@ class QuestionReader:
     def __init__(self, index: PaperIndex, settings: Settings) -> None:
         self.index = index
         self.settings = settings
-        self.tokenizer = Tokenizer()
 
     def read(self, text: str) -> Question:
         text = text.strip()
@@ -137,11 +125,8 @@ class QuestionReader:
             text=text,
             searches=searches,
             asks_across_papers=bool(_ASKS_ACROSS_PAPERS.search(text)),
-            asks_for_figure=asks_for_figure(text),
             asks_for=answer_kind(text),
             specifics=specific_terms(text),
-            key_stems=frozenset(key_stems(text, self.tokenizer)),
-            stems=frozenset(self.tokenizer(text)),
         )
 
     def expand(self, text: str) -> str:
