@@ -54,14 +54,14 @@ class ConversationStore(SQLiteStore):
     def __init__(self, path: Path, retention_days: int | None = None) -> None:
         super().__init__(path, _SCHEMA)
         self.retention = timedelta(days=retention_days) if retention_days else None
-        self._swept_at: datetime | None = None
+        self._swept_at = datetime.now(UTC)
         self.forget_expired()
 
     def forget_expired(self, now: datetime | None = None) -> int:
         """Delete the conversations whose last activity is older than the retention period;
         how many were deleted."""
-        now = now or datetime.now(UTC)
-        self._swept_at = now
+        self._swept_at = datetime.now(UTC)
+        now = now or self._swept_at
         if self.retention is None:
             return 0
         cutoff = (now - self.retention).isoformat(timespec="seconds")
@@ -99,7 +99,7 @@ class ConversationStore(SQLiteStore):
         return [Turn(q, s, a, bool(ok)) for q, s, a, ok in map(tuple, rows)]
 
     def add_turn(self, conversation_id: str, turn: Turn) -> None:
-        if self._swept_at is None or datetime.now(UTC) - self._swept_at > _SWEEP_EVERY:
+        if datetime.now(UTC) - self._swept_at > _SWEEP_EVERY:
             self.forget_expired()
         with self.connection() as connection:
             if (
