@@ -55,7 +55,7 @@ def measure(
         timings.append((time.perf_counter() - start) * 1000)
         return answer_of(result)
 
-    report = evaluate(questions, lambda q, k: [], 1, answer)
+    report = evaluate(questions, lambda q, k: [], [1], answer)
     figures = report.figures()
     unanswerable = figures["unanswerable"]
     return {

@@ -177,27 +177,20 @@ def score(
     ks: list[int],
     answered: Callable[[str], Answer] | None = None,
 ) -> None:
-    for k in ks:
-        report = evaluate(
-            questions, lambda q, n: system.retrieve(q, n), k, answered if k == ks[0] else None
-        )
-        figures = report.figures()
-        if k == ks[0]:
-            system.figures.update(
-                {
-                    key: figures[key]
-                    for key in ("questions", f"hit@{k}", f"all@{k}", f"evidence_recall@{k}")
-                }
-            )
-            system.figures[f"mrr@{k}"] = figures["mrr"]
-            system.figures[f"hit@{k}_by_type"] = report.by_type()
-            if answered is not None:
-                system.figures["refusals"] = {
-                    key: figures[key]
-                    for key in ("unanswerable", "unanswerable_refused", "answerable_answered_share")
-                }
-        else:
-            system.figures[f"evidence_recall@{k}"] = figures[f"evidence_recall@{k}"]
+    """Every k scored on one ranked list per question, asked for the deepest k."""
+    report = evaluate(questions, lambda q, n: system.retrieve(q, n), ks, answered)
+    figures = report.figures()
+    first = min(ks)
+    system.figures["questions"] = figures["questions"]
+    for key, value in figures.items():
+        if "@" in key:
+            system.figures[key] = value
+    system.figures[f"hit@{first}_by_type"] = report.by_type(first)
+    if answered is not None:
+        system.figures["refusals"] = {
+            key: figures[key]
+            for key in ("unanswerable", "unanswerable_refused", "answerable_answered_share")
+        }
 
 
 def measure(

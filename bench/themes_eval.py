@@ -26,12 +26,13 @@ DEFAULT_GOLD = ROOT.parent / "shared" / "eval" / "themes-dev.jsonl"
 
 def score_theme(gold: list[dict[str, Any]], places: list[tuple[str, str]]) -> dict[str, Any]:
     """`places`: (doc, paragraph text) returned; `gold`: the theme's hits."""
-    from service.evaluation import quote_hit
+    from service.evaluation import quote_hit, same_document
 
-    covered = [any(doc == g["doc"] and quote_hit(g["quote"], text) for doc, text in places)
-               for g in gold]  # fmt: skip
-    true = [any(doc == g["doc"] and quote_hit(g["quote"], text) for g in gold)
-            for doc, text in places]  # fmt: skip
+    def holds(doc: str, text: str, hit: dict[str, Any]) -> bool:
+        return same_document(doc, hit["doc"]) and quote_hit(hit["quote"], text)
+
+    covered = [any(holds(doc, text, g) for doc, text in places) for g in gold]
+    true = [any(holds(doc, text, g) for g in gold) for doc, text in places]
     core = [c for c, g in zip(covered, gold, strict=True) if g["kind"] == "core"]
     return {
         "gold": len(gold), "core": len(core), "returned": len(places),
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'theme':58} {'core':>6} {'all':>6} {'prec':>6} {'n':>4}")
         for theme in themes:
             body = client.post("/themes", json={"theme": theme[args.field]}).json()
-            places = [(Path(group["document"]["source"]).stem, place["text"])
+            places = [(group["document"]["source"], place["text"])
                       for group in body["documents"] for place in group["places"]]  # fmt: skip
             score = score_theme(theme["hits"], places)
             for key in totals:

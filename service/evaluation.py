@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -74,16 +74,37 @@ def figures_in(text: str) -> set[str]:
 
 @dataclass
 class Passage:
-    doc: str  # file name without extension
+    doc: str  # the document's file name; compared by `document_key`
     text: str
+
+
+# The rule names a document by its file name without extension; a gold `doc` or a passage's
+# source may carry one (`minutes.pdf`), and a name's dots elsewhere ("2023.24") are its own.
+_DOCUMENT_SUFFIX = re.compile(r"\.(?:pdf|docx?|html?|md|txt)$", re.IGNORECASE)
+
+
+def document_key(name: str) -> str:
+    """A document's name as the rule compares it: the file name without extension."""
+    return _DOCUMENT_SUFFIX.sub("", Path(name).name)
+
+
+def same_document(a: str, b: str) -> bool:
+    return document_key(a) == document_key(b)
 
 
 @dataclass
 class QuestionScore:
+    """Where one answerable question's gold quotes first appear in its one ranked list."""
+
     id: str
     type: str
-    hits: list[bool]  # per gold quote: hit within k
-    first_rank: int | None  # rank (1-based) of the first passage hitting any gold quote
+    ranks: list[int | None]  # per gold quote: the rank (1-based) of the first place holding it
+
+    def hits(self, k: int) -> list[bool]:
+        return [rank is not None and rank <= k for rank in self.ranks]
+
+    def first_rank(self, k: int) -> int | None:
+        return min((rank for rank in self.ranks if rank is not None and rank <= k), default=None)
 
 
 @dataclass
@@ -107,7 +128,7 @@ class AnswerScore:
 
 def answer_of(result: AnswerResult) -> Answer:
     """An answerer's result as the rule reads it: each citation's document and quote."""
-    cited = [Passage(Path(c.chunk.meta.source).stem, c.quote) for c in result.citations]
+    cited = [Passage(c.chunk.meta.source, c.quote) for c in result.citations]
     return Answer(result.answered, result.answer, cited)
 
 
@@ -115,7 +136,8 @@ def score_answer(question: dict[str, Any], answer: Answer) -> AnswerScore:
     gold = question["evidence"]
     cited = answer.citations if answer.answered else []
     matches = [
-        any(c.doc == e["doc"] and quotes_overlap(c.text, e["quote"]) for e in gold) for c in cited
+        any(same_document(c.doc, e["doc"]) and quotes_overlap(c.text, e["quote"]) for e in gold)
+        for c in cited
     ]
     wanted = figures_in(question.get("answer", ""))
     given = figures_in(" ".join([answer.text, *(c.text for c in cited)])) if cited else set()
@@ -131,11 +153,18 @@ def score_answer(question: dict[str, Any], answer: Answer) -> AnswerScore:
 
 @dataclass
 class EvalReport:
-    k: int
+    """Every cut-off is scored on one ranked list, retrieved once at the deepest: the first
+    five places @5 are the first five of the list @10, as `/search` returns them."""
+
+    ks: list[int]
     scores: list[QuestionScore] = field(default_factory=list)
     refusals: dict[str, bool] = field(default_factory=dict)  # question id → refused
     answered_answerable: dict[str, bool] = field(default_factory=dict)
     answers: list[AnswerScore] = field(default_factory=list)
+
+    @property
+    def depth(self) -> int:
+        return max(self.ks)
 
     def answer_figures(self) -> dict[str, Any]:
         """`cited_first`, `cited_any` and `figures` by the shared rule (empty when answers
@@ -153,18 +182,26 @@ class EvalReport:
             else None,
         }
 
-    def figures(self) -> dict[str, Any]:
+    def retrieval_figures(self, k: int) -> dict[str, float]:
         n = len(self.scores) or 1
+        hits = [score.hits(k) for score in self.scores]
+        first = [score.first_rank(k) for score in self.scores]
+        return {
+            f"hit@{k}": round(sum(any(h) for h in hits) / n, 3),
+            f"all@{k}": round(sum(all(h) for h in hits) / n, 3),
+            f"evidence_recall@{k}": round(sum(sum(h) / len(h) for h in hits) / n, 3),
+            f"mrr@{k}": round(sum(1 / rank for rank in first if rank) / n, 3),
+        }
+
+    def figures(self) -> dict[str, Any]:
         unanswerable = self.refusals
         answerable = self.answered_answerable
+        figures: dict[str, Any] = {"questions": len(self.scores)}
+        for k in self.ks:
+            figures.update(self.retrieval_figures(k))
+        figures["mrr"] = figures[f"mrr@{self.depth}"]
         return {
-            "questions": len(self.scores),
-            f"hit@{self.k}": round(sum(any(s.hits) for s in self.scores) / n, 3),
-            f"all@{self.k}": round(sum(all(s.hits) for s in self.scores) / n, 3),
-            f"evidence_recall@{self.k}": round(
-                sum(sum(s.hits) / len(s.hits) for s in self.scores) / n, 3
-            ),
-            "mrr": round(sum(1 / s.first_rank for s in self.scores if s.first_rank) / n, 3),
+            **figures,
             "unanswerable": len(unanswerable),
             "unanswerable_refused": sum(unanswerable.values()),
             "answerable_answered_share": round(
@@ -173,11 +210,12 @@ class EvalReport:
             **self.answer_figures(),
         }  # fmt: skip
 
-    def by_type(self) -> dict[str, float]:
+    def by_type(self, k: int) -> dict[str, float]:
+        """hit@k per question type."""
         types: dict[str, list[QuestionScore]] = {}
         for score in self.scores:
             types.setdefault(score.type, []).append(score)
-        return {t: round(sum(any(s.hits) for s in group) / len(group), 3)
+        return {t: round(sum(any(s.hits(k)) for s in group) / len(group), 3)
                 for t, group in sorted(types.items())}  # fmt: skip
 
 
@@ -190,34 +228,34 @@ def quote_ranks(evidence: list[dict[str, str]], passages: list[Passage]) -> list
     """Per gold quote, the rank (1-based) of the first passage holding it, or None."""
     return [
         next((rank for rank, p in enumerate(passages, start=1)
-              if p.doc == e["doc"] and quote_hit(e["quote"], p.text)), None)
+              if same_document(p.doc, e["doc"]) and quote_hit(e["quote"], p.text)), None)
         for e in evidence
     ]  # fmt: skip
 
 
-def score_question(question: dict[str, Any], passages: list[Passage], k: int) -> QuestionScore:
-    ranks = quote_ranks(question["evidence"], passages[:k])
-    hits = [rank is not None for rank in ranks]
-    first_rank = min((rank for rank in ranks if rank is not None), default=None)
-    return QuestionScore(question["id"], question["type"], hits, first_rank)
+def score_question(question: dict[str, Any], passages: list[Passage]) -> QuestionScore:
+    return QuestionScore(
+        question["id"], question["type"], quote_ranks(question["evidence"], passages)
+    )
 
 
 def evaluate(
     questions: Iterable[dict[str, Any]],
     retrieve: Callable[[str, int], list[Passage]],
-    k: int,
+    ks: Sequence[int],
     answer: Callable[[str], Answer] | None = None,
 ) -> EvalReport:
-    """Score `retrieve` (question, k → passages) and, if given, `answer` (question → the
-    answer and its citations)."""
-    report = EvalReport(k=k)
+    """Score `retrieve` (question, k → passages), asked once per question for the deepest
+    cut-off, and, if given, `answer` (question → the answer and its citations)."""
+    report = EvalReport(ks=sorted(set(ks)))
     for question in questions:
         given = answer(question["question"]) if answer is not None else None
         if not question["evidence"]:
             if given is not None:
                 report.refusals[question["id"]] = not given.answered
             continue
-        report.scores.append(score_question(question, retrieve(question["question"], k), k))
+        passages = retrieve(question["question"], report.depth)[: report.depth]
+        report.scores.append(score_question(question, passages))
         if given is not None:
             report.answered_answerable[question["id"]] = given.answered
             if question["type"] in ANSWER_TYPES:
@@ -242,18 +280,21 @@ def find_misses(
     retrieve: Callable[[str, int], list[Passage]],
     depth: int,
 ) -> list[Miss]:
-    """Every gold quote the report's top k did not hold, with its rank among `depth` places;
-    only questions with a miss are searched again."""
-    hits = {score.id: score.hits for score in report.scores}
+    """Every gold quote the report's deepest list did not hold, with its rank among `depth`
+    places; only questions with a miss are searched again. The retriever's first places do
+    not depend on how many are asked for, so these ranks continue the report's list."""
+    scores = {score.id: score for score in report.scores}
     misses: list[Miss] = []
     for question in questions:
-        found = hits.get(question["id"])
-        if found is None or all(found):
+        score = scores.get(question["id"])
+        if score is None or all(score.hits(report.depth)):
             continue
         ranks = quote_ranks(question["evidence"], retrieve(question["question"], depth))
         misses += [
             Miss(question["id"], e["doc"], e["quote"], rank)
-            for e, hit, rank in zip(question["evidence"], found, ranks, strict=True)
+            for e, hit, rank in zip(
+                question["evidence"], score.hits(report.depth), ranks, strict=True
+            )
             if not hit
         ]
     return misses

@@ -269,25 +269,19 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     questions = load_questions(Path(args.questions))
 
     def retrieve(question: str, k: int) -> list[Passage]:
-        hits = services.retriever.search(question, k=k)
-        return [Passage(Path(h.chunk.meta.source).stem, h.text) for h in hits]
+        return [
+            Passage(h.chunk.meta.source, h.text) for h in services.retriever.search(question, k=k)
+        ]
 
     def answer(question: str) -> Answer:
         return answer_of(services.ask(question))  # as `POST /ask` with its defaults
 
-    figures: dict[str, object] = {}
-    reports = {}
-    for position, k in enumerate(args.k):
-        first = position == 0
-        report = reports[k] = evaluate(questions, retrieve, k, answer if first else None)
-        for key, value in report.figures().items():
-            if first or "@" in key:  # MRR, refusals and answers are reported once, at the first k
-                figures[key] = value
-        if not first:
-            figures[f"mrr@{k}"] = report.figures()["mrr"]
-        figures[f"hit@{k}_by_type"] = report.by_type()
-    deepest = reports[max(args.k)]
-    misses = find_misses(questions, deepest, retrieve, args.depth) if args.misses else []
+    # one ranked list per question, asked for the deepest k: @5 is the first five places of @10
+    report = evaluate(questions, retrieve, args.k, answer)
+    figures: dict[str, object] = report.figures()
+    for k in report.ks:
+        figures[f"hit@{k}_by_type"] = report.by_type(k)
+    misses = find_misses(questions, report, retrieve, args.depth) if args.misses else []
     if args.json:
         if args.misses:
             figures["misses"] = [vars(miss) for miss in misses]

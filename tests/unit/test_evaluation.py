@@ -41,9 +41,48 @@ def test_a_question_scores_only_its_top_k() -> None:
             {"doc": "b", "quote": "312 detentions under Section 136 of the Mental Health Act"},
         ],
     }
-    score = score_question(question, PASSAGES, k=2)
-    assert score.hits == [False, True]
-    assert score.first_rank == 2
+    score = score_question(question, PASSAGES)
+    assert score.hits(2) == [False, True]
+    assert score.first_rank(2) == 2
+    assert (score.hits(3), score.first_rank(1)) == ([True, True], None)
+
+
+def test_every_cut_off_is_scored_on_one_list_asked_for_the_deepest() -> None:
+    asked: list[int] = []
+
+    def retrieve(question: str, k: int) -> list[Passage]:
+        asked.append(k)
+        return PASSAGES[:k]
+
+    question = {
+        "id": "x",
+        "type": "fact",
+        "question": "q",
+        "evidence": [{"doc": "a", "quote": "Domestic abuse remains a joint priority"}],
+    }
+    figures = evaluate([question], retrieve, ks=[3, 1]).figures()
+    assert asked == [3]
+    assert (figures["hit@1"], figures["hit@3"], figures["mrr@3"], figures["mrr"]) == (
+        0.0,
+        1.0,
+        0.333,
+        0.333,
+    )
+
+
+def test_documents_are_compared_by_file_name_without_extension() -> None:
+    # a gold `doc` or a passage's source may carry the extension; dots inside a name stay
+    evidence = [
+        {"doc": "a.pdf", "quote": "Domestic abuse remains a joint priority"},
+        {"doc": "plan 2023.24", "quote": "The Board agreed its priorities"},
+    ]
+    passages = [
+        Passage("minutes/A.PDF", PASSAGES[2].text),
+        Passage("plan 2023.pdf", PASSAGES[0].text),
+    ]
+    assert quote_ranks(evidence, [Passage("a.pdf", PASSAGES[2].text)]) == [1, None]
+    assert quote_ranks(evidence, passages) == [None, None]  # case and folders are the name's own
+    assert quote_ranks(evidence, [Passage("plan 2023.24.pdf", PASSAGES[0].text)]) == [None, 1]
 
 
 def test_misses_are_the_quotes_outside_the_top_k_with_their_deeper_rank() -> None:
@@ -64,7 +103,7 @@ def test_misses_are_the_quotes_outside_the_top_k_with_their_deeper_rank() -> Non
     def retrieve(question: str, k: int) -> list[Passage]:
         return PASSAGES[:k]
 
-    report = evaluate(questions, retrieve, k=1)
+    report = evaluate(questions, retrieve, ks=[1])
     misses = find_misses(questions, report, retrieve, depth=3)
     assert [(m.question_id, m.quote[:20], m.rank) for m in misses] == [
         ("x", "Domestic abuse remai", 3),
@@ -112,7 +151,7 @@ def test_evaluate_scores_answers_only_for_the_types_the_rule_names() -> None:
     report = evaluate(
         [ANSWERABLE, theme, unanswerable],
         lambda question, k: PASSAGES[:k],
-        k=2,
+        ks=[2],
         answer=lambda question: Answer(True, "312 [1]", [PASSAGES[1]]),
     )
     figures = report.figures()
