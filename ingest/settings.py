@@ -42,6 +42,13 @@ class IngestSettings(BaseSettings):
         "embedding model reads 256, so more would never be searched.",
     )
     embedding_batch_size: int = Field(32, ge=1, description="Texts embedded per model call.")
+    held_access: str = Field(
+        "exempt",
+        min_length=1,
+        description="Access level of a paper that marks itself not for the public (not for"
+        " publication, exempt information, a Part 2 item, confidential, draft) when"
+        " metadata.json gives it none; metadata.json's `access` always wins.",
+    )
 
     @property
     def chroma_path(self) -> Path:

@@ -1,7 +1,10 @@
 """Folder sync: make the index match one or more folders of papers, by content hash.
 
 New files are ingested, changed ones re-ingested, and documents whose file has gone from a
-synced folder are removed (unless asked to keep them). Safe to run from cron beside a
+synced folder are removed (unless asked to keep them). A file moved or renamed with its bytes
+keeps its document (id, chunks, vectors: "moved"); a symbolic link out of the folder is
+refused with its reason. Documents are identified as `ingest.pipeline.assign_document_ids`
+says: by file name in a flat folder, by path where names collide. Safe to run from cron beside a
 serving process: one sync at a time (an exclusive lock on `data_dir/sync.lock`), and every
 document switches version in one transaction (see `ingest.index`), so a query never sees half
 a document. Killed at any point, the next run sweeps the leftovers and finishes the job.
@@ -21,12 +24,18 @@ from typing import IO
 
 from tqdm import tqdm
 
-from ingest.pipeline import FileReport, Outcome, expand_paths, ingest_file
+from ingest.pipeline import (
+    FileReport,
+    Outcome,
+    assign_document_ids,
+    find_papers,
+    ingest_file,
+)
 from ingest.reading.extraction import extract
 from ingest.reading.loaders import UnreadableFileError, load_file
-from ingest.reading.metadata import document_id
 from ingest.reading.structure import blocks_from_pages
 from ingest.reading.versions import document_version
+from ingest.store.disk_full import DataDiskFull, is_disk_full
 from ingest.store.index import PaperIndex
 
 log = logging.getLogger(__name__)
@@ -68,8 +77,13 @@ def sync_lock(data_dir: Path, wait: float = 0.0) -> Iterator[None]:
 
     flock locks die with their process, so a sync killed with SIGKILL never leaves the
     folder locked."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    handle: IO[str] = (data_dir / LOCK_NAME).open("a+")
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        handle: IO[str] = (data_dir / LOCK_NAME).open("a+")
+    except OSError as error:
+        if is_disk_full(error, data_dir):
+            raise DataDiskFull() from error
+        raise
     deadline = time.monotonic() + wait
     try:
         while True:
@@ -108,13 +122,19 @@ def sync_folders(
     with sync_lock(index.settings.data_dir, wait):
         index.sweep()  # leftovers of a run that was killed
         report = SyncReport()
-        files = expand_paths(folders)
-        bar = tqdm(files, desc="Syncing", unit="file", disable=not progress, leave=True)
-        for path in bar:
-            bar.set_postfix_str(path.name[-40:], refresh=False)
-            result = ingest_file(path, index)
+        found = find_papers(folders)
+        for refusal in found.refused:  # links out of the folders: reported, never read
+            report.files.append(refusal)
+            if on_file:
+                on_file(refusal)
+        doc_ids = assign_document_ids(found.files, index, keep_gone=keep_removed)
+        work = list(zip(found.files, doc_ids, strict=True))
+        bar = tqdm(work, desc="Syncing", unit="file", disable=not progress, leave=True)
+        for source, doc_id in bar:
+            bar.set_postfix_str(source.path.name[-40:], refresh=False)
+            result = ingest_file(source, doc_id, index)
             if result.outcome is Outcome.UNCHANGED:
-                _backfill_extraction(path, index)
+                _backfill_extraction(source.path, doc_id, index)
             report.files.append(result)
             if on_file:
                 on_file(result)
@@ -137,9 +157,8 @@ def _remove_gone(folders: Sequence[Path], index: PaperIndex, keep: bool) -> list
     return removed
 
 
-def _backfill_extraction(path: Path, index: PaperIndex) -> None:
+def _backfill_extraction(path: Path, doc_id: str, index: PaperIndex) -> None:
     """Give a document ingested before extraction existed its recommendations and agenda."""
-    doc_id = document_id(path)
     if index.manifest.extraction(doc_id) is not None:
         return
     try:

@@ -7,12 +7,17 @@ from pathlib import Path
 from fpdf import FPDF
 
 
-def make_pdf(path: Path, topic: str, pages: int = 2, revision: int = 1) -> Path:
-    """A small board paper on `topic`: numbered paragraphs over `pages` pages."""
+def make_pdf(
+    path: Path, topic: str, pages: int = 2, revision: int = 1, mark: str | None = None
+) -> Path:
+    """A small board paper on `topic`: numbered paragraphs over `pages` pages; `mark`, a line
+    printed above the first page's title ("NOT FOR PUBLICATION")."""
     pdf = FPDF()
     pdf.set_font("Helvetica", size=11)
     for page in range(1, pages + 1):
         pdf.add_page()
+        if mark and page == 1:
+            pdf.multi_cell(0, 6, mark, new_x="LMARGIN", new_y="NEXT")
         pdf.multi_cell(0, 6, f"{topic.title()} report, page {page} (revision {revision})")
         for n in range(1, 6):
             pdf.ln(4)

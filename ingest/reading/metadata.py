@@ -6,9 +6,10 @@ papers); anything it does not give is inferred from the file name and the text.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from ingest.models import Block, BlockKind, DocumentMeta
@@ -26,10 +27,31 @@ _DOC_TYPES: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+def slug(text: str) -> str:
+    """Lower-case letters and digits, runs of anything else one hyphen: safe in a URL."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
 def document_id(path: Path) -> str:
-    """A stable, URL-safe id from the file name: the same paper keeps its id across versions."""
-    slug = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-")
-    return slug or "document"
+    """A stable, URL-safe id from the file name: the same paper keeps its id across versions.
+
+    A paper's id when nothing else claims it, so a flat folder's ids are its file names; papers
+    in sub-folders that share a name take one of `document_id_candidates` instead."""
+    return slug(path.stem) or "document"
+
+
+def document_id_candidates(relative: PurePath, root_name: str) -> list[str]:
+    """The ids a paper found at `relative` in a folder named `root_name` may take, one per
+    round of `ingest.pipeline.assign_document_ids`, the most wanted first: its file name (as
+    `document_id`), its path in the folder (the same again for a paper at the top), the
+    folder's name and that path, and that with a digest of the exact path (two names that slug
+    alike, `A b.pdf` and `a-b.pdf`, digest apart). Nothing here depends on where the folder
+    is, so a copy of it elsewhere gets the same ids."""
+    in_folder = slug("-".join((*relative.parent.parts, relative.stem))) or "document"
+    with_root = slug(f"{root_name}-{in_folder}") or in_folder
+    exact = f"{root_name}/{relative.as_posix()}"
+    digest = hashlib.sha256(exact.encode()).hexdigest()[:8]
+    return [document_id(Path(relative.name)), in_folder, with_root, f"{with_root}-{digest}"]
 
 
 def read_sidecar(folder: Path) -> dict[str, dict[str, Any]]:
@@ -46,17 +68,25 @@ def read_sidecar(folder: Path) -> dict[str, dict[str, Any]]:
 
 
 def describe(
-    path: Path, blocks: list[Block], pdf_title: str | None, sidecar: dict[str, dict[str, Any]]
+    path: Path,
+    blocks: list[Block],
+    pdf_title: str | None,
+    sidecar: dict[str, dict[str, Any]],
+    doc_id: str | None = None,
+    held_access: str | None = None,
 ) -> DocumentMeta:
+    """The paper's metadata; `doc_id` as assigned for its place (default: from its name);
+    `held_access`: the level the paper is held at for marking itself not for the public,
+    where the sidecar gives no `access`."""
     entry = sidecar.get(path.name, {})
     return DocumentMeta(
-        doc_id=document_id(path),
+        doc_id=doc_id or document_id(path),
         source=path.name,
         title=str(entry.get("title") or _infer_title(path, blocks, pdf_title)),
         body=str(entry.get("body") or _infer_body(path)),
         date=entry.get("date") or _infer_date(path),
         doc_type=str(entry.get("doc_type") or _infer_type(path)),
-        access=str(entry.get("access") or "public"),
+        access=str(entry.get("access") or held_access or "public"),
         url=entry.get("url"),
     )
 

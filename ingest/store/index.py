@@ -16,12 +16,14 @@ import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
 from ingest.models import Chunk, DocumentMeta, Page
 from ingest.settings import IngestSettings
+from ingest.store.disk_full import ChromaCopy, DataDiskFull, ReadOnlyCollection, is_disk_full
 from ingest.store.keyword_index import KeywordIndex
 from ingest.store.manifest import Manifest, StoredDocument
 from ingest.text.acronyms import Glossary
@@ -31,8 +33,9 @@ log = logging.getLogger(__name__)
 ADD_BATCH = 256
 
 
-def make_chroma_client(settings: IngestSettings) -> Any:
-    """The Chroma client the settings ask for: embedded on disk, or a Chroma server."""
+def make_chroma_client(settings: IngestSettings, path: Path | None = None) -> Any:
+    """The Chroma client the settings ask for: embedded on disk (in `path`, else the data
+    folder's), or a Chroma server."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -41,8 +44,22 @@ def make_chroma_client(settings: IngestSettings) -> Any:
         return chromadb.HttpClient(
             host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
         )
-    settings.chroma_path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+    path = path or settings.chroma_path
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def _open_chroma(settings: IngestSettings) -> tuple[Any, ChromaCopy | None]:
+    """The settings' Chroma client; on a full disk (Chroma writes as it opens a store), one
+    reading a copy of the store, with the copy."""
+    try:
+        return make_chroma_client(settings), None
+    except Exception as error:
+        if settings.chroma_mode == "server" or not is_disk_full(error, settings.chroma_path):
+            raise
+    copy = ChromaCopy(settings.chroma_path)
+    log.warning("%s; searching a copy of the index in %s meanwhile", DataDiskFull(), copy.path)
+    return make_chroma_client(settings, copy.path), copy
 
 
 @dataclass(frozen=True)
@@ -82,7 +99,9 @@ class PaperIndex:
         # (its HNSW graph is built once), so it is re-opened when what is live changes.
         self._reopens_on_change = chroma_client is None and settings.chroma_mode == "embedded"
         self._chroma_lock = threading.RLock()
-        self._client = chroma_client or make_chroma_client(settings)
+        self._client, self._copy = (
+            (chroma_client, None) if chroma_client is not None else _open_chroma(settings)
+        )
         self._collection_now = self._open_collection()
         self._chroma_generation = self.manifest.generation()
         self._keyword: KeywordIndex | None = None
@@ -104,20 +123,30 @@ class PaperIndex:
                 # "legacy" config when it re-reads it after the change; ours has none.
                 warnings.simplefilter("ignore", DeprecationWarning)
                 collection.modify(configuration={"hnsw": {"ef_search": ef_search}})
-        return collection
+        return collection if self._copy is None else ReadOnlyCollection(collection)
 
     @contextmanager
     def _chroma(self) -> Iterator[Any]:
         """The collection, for one call at a time, re-opened first when another process has
-        changed what is live since this one last looked."""
+        changed what is live since this one last looked (or, read from a copy while the disk
+        was full, once there is room). A write that fails for want of room raises
+        DataDiskFull."""
         with self._chroma_lock:
             generation = self.manifest.generation()
-            if self._reopens_on_change and generation != self._chroma_generation:
+            changed = self._reopens_on_change and generation != self._chroma_generation
+            if changed or (self._copy is not None and self._copy.worth_leaving()):
                 self._client.close()  # stops the stale system when no one else holds it
-                self._client = make_chroma_client(self.settings)
+                if self._copy is not None:
+                    self._copy.remove()
+                self._client, self._copy = _open_chroma(self.settings)
                 self._collection_now = self._open_collection()
                 self._chroma_generation = generation
-            yield self._collection_now
+            try:
+                yield self._collection_now
+            except Exception as error:
+                if is_disk_full(error, self.settings.chroma_path):
+                    raise DataDiskFull() from error
+                raise
 
     def _saw_own_change(self) -> None:
         """After this process published or removed (one step of the generation), through the
@@ -156,10 +185,12 @@ class PaperIndex:
         """
         where: dict[str, Any] | None = None
         if filters is not None and filters != SearchFilters():
+            live = self.live_versions()
             versions = self.live_versions(filters)
             if not versions:
                 return []
-            where = {"version": {"$in": versions}}
+            if len(versions) < len(live):  # filters that admit every paper need no `where`
+                where = {"version": {"$in": versions}}
         with self._chroma() as collection:
             result = collection.query(
                 query_embeddings=[list(query_vector)],
@@ -206,8 +237,8 @@ class PaperIndex:
         glossary = Glossary.learn(chunk.text for chunk in self.manifest.live_chunks())
         try:
             glossary.save(self.settings.glossary_path)
-        except OSError:  # a read-only data folder still answers from memory
-            log.warning("could not save the glossary", exc_info=True)
+        except OSError as error:  # a read-only or full data folder still answers from memory
+            log.warning("could not save the glossary: %s", error)
         self._glossary = (generation, glossary)
         return glossary
 
@@ -219,14 +250,18 @@ class PaperIndex:
 
     def sweep(self) -> None:
         """Remove what a run that died left behind: staged rows and unpublished vectors."""
-        self.manifest.drop_unpublished()
-        live = self.live_versions()
-        where: dict[str, Any] = {"version": {"$nin": live}} if live else {}
-        with self._chroma() as collection:
-            if where:
-                collection.delete(where=where)
-            elif collection.count():
-                collection.delete(where={"version": {"$ne": ""}})
+        try:
+            self.manifest.drop_unpublished()
+            live = self.live_versions()
+            where: dict[str, Any] = {"version": {"$nin": live}} if live else {}
+            with self._chroma() as collection:
+                if where:
+                    collection.delete(where=where)
+                elif collection.count():
+                    collection.delete(where={"version": {"$ne": ""}})
+        except DataDiskFull:
+            # Leftovers are never live, so they can wait; the writes that follow say the rest.
+            log.warning("%s; leftovers of a run are swept once there is room", DataDiskFull())
 
     def replace_document(
         self,
@@ -259,6 +294,23 @@ class PaperIndex:
                 where={"$and": [{"doc_id": meta.doc_id}, {"version": {"$ne": version}}]}
             )
 
+    def move_document(self, meta: DocumentMeta, path: str) -> bool:
+        """Record that a live document's file is now at `path` (moved or renamed, the same
+        bytes): its chunks and vectors stand, so nothing is embedded again."""
+        moved = self.manifest.relocate(meta, path)
+        self._saw_own_change()
+        return moved
+
+    def restate_document(self, meta: DocumentMeta) -> bool:
+        """Record new metadata (an access level the sidecar changed) for a live document whose
+        file is unchanged: its title is unchanged too, so its vectors stand."""
+        stored = self.manifest.document(meta.doc_id)
+        if stored is None:
+            return False
+        restated = self.manifest.relocate(meta, stored.path)
+        self._saw_own_change()
+        return restated
+
     def store_extraction(self, doc_id: str, version: str, extraction_json: str) -> None:
         """Add an extraction to a version already live (documents ingested before it existed)."""
         self.manifest.store_extraction(doc_id, version, extraction_json)
@@ -279,8 +331,8 @@ class PaperIndex:
         keyword = KeywordIndex.build(self.manifest.live_chunks(), generation)
         try:
             keyword.save(self.settings.keyword_index_path)
-        except OSError:  # a read-only data folder still answers from memory
-            log.warning("could not save the keyword index", exc_info=True)
+        except OSError as error:  # a read-only or full data folder still answers from memory
+            log.warning("could not save the keyword index: %s", error)
         return keyword
 
 

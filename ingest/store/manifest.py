@@ -126,12 +126,14 @@ class Manifest(SQLiteStore):
             (chunk.doc_id, chunk.version, chunk.ordinal - before, chunk.ordinal + after),
         )
 
-    def page_texts(self, doc_id: str) -> dict[int, str]:
+    def page_texts(self, doc_id: str, first: int | None = None) -> dict[int, str]:
+        """The live version's page texts by number; `first`: only that many pages."""
         with self.connection() as connection:
             rows = connection.execute(
                 "SELECT p.number, p.text FROM pages p JOIN documents d "
-                "ON p.doc_id = d.doc_id AND p.version = d.version WHERE p.doc_id = ?",
-                (doc_id,),
+                "ON p.doc_id = d.doc_id AND p.version = d.version WHERE p.doc_id = ?"
+                " AND p.number <= ?",
+                (doc_id, first if first is not None else 2**31),
             ).fetchall()
         return {row["number"]: row["text"] for row in rows}
 
@@ -207,6 +209,22 @@ class Manifest(SQLiteStore):
             )  # fmt: skip
             self._drop_other_versions(connection, meta.doc_id, keep=version)
             self._bump(connection)
+
+    def relocate(self, meta: DocumentMeta, path: str) -> bool:
+        """Record a live document's new place, and what its new name and folder say of it
+        (source, date, access…); its version, pages and chunks stay as they are."""
+        fields = asdict(meta)
+        with self.connection() as connection:
+            updated = connection.execute(
+                "UPDATE documents SET path = ?, source = ?, title = ?, body = ?, date = ?, "
+                "doc_type = ?, access = ?, url = ? WHERE doc_id = ?",
+                (
+                    path, fields["source"], fields["title"], fields["body"], fields["date"],
+                    fields["doc_type"], fields["access"], fields["url"], meta.doc_id,
+                ),
+            )  # fmt: skip
+            self._bump(connection)
+            return updated.rowcount > 0
 
     def remove(self, doc_id: str) -> bool:
         with self.connection() as connection:

@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from ingest.models import Chunk
 from ingest.store.keyword_index import KeywordIndex
 from ingest.text.acronyms import Glossary
@@ -56,6 +58,7 @@ def _run(workers: list[Callable[[], None]]) -> list[BaseException]:
     return errors
 
 
+@pytest.mark.faults
 def test_concurrent_saves_and_loads_of_the_keyword_index_stay_whole(tmp_path: Path) -> None:
     folder = tmp_path / "keyword-index"
     versions = {1: KeywordIndex.build(_chunks(30, "abuse"), 1),
@@ -98,6 +101,7 @@ def test_an_index_folder_from_an_older_release_is_replaced(tmp_path: Path) -> No
     assert (loaded.generation, len(loaded)) == (3, 5)
 
 
+@pytest.mark.faults
 def test_concurrent_saves_of_the_glossary_never_fail_or_tear(tmp_path: Path) -> None:
     path = tmp_path / "glossary.json"
     glossaries = [

@@ -116,6 +116,7 @@ def _live_documents(manifest_path: Path) -> int:
         return 0
 
 
+@pytest.mark.faults
 def test_sigkill_mid_sync_then_rerun_leaves_a_complete_index(
     settings: Settings, make_services: MakeServices, tmp_path: Path
 ) -> None:
@@ -147,6 +148,7 @@ def test_sigkill_mid_sync_then_rerun_leaves_a_complete_index(
     _assert_consistent(services)
 
 
+@pytest.mark.faults
 def test_queries_during_sync_see_each_document_whole_in_one_version(
     settings: Settings, make_services: MakeServices, tmp_path: Path
 ) -> None:
