@@ -156,13 +156,14 @@ def serving(app: Any) -> Iterator[str]:
 
 
 def http_search(
-    base_url: str, k: int, route: str = "/search"
+    base_url: str, k: int, route: str = "/search", key: str | None = None
 ) -> tuple[Callable[[str], object], Callable[[], None]]:
     """A `/search` (or, with `route="/ask"`, an `/ask` with its defaults) caller over one
-    keep-alive connection, and its closer."""
+    keep-alive connection, sending `key` as its bearer when given, and its closer."""
     import httpx
 
-    client = httpx.Client(base_url=base_url, timeout=60)
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    client = httpx.Client(base_url=base_url, timeout=60, headers=headers)
 
     def call(query: str) -> object:
         body = {"query": query, "k": k} if route == "/search" else {"question": query}

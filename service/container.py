@@ -28,6 +28,9 @@ if TYPE_CHECKING:  # imported when first built: `ask` needs neither langchain's 
     from langchain_core.embeddings import Embeddings
     from langchain_core.language_models import BaseChatModel
 
+    from service.access.audit import AuditLog
+    from service.access.gate import Gate
+    from service.access.limits import RateLimiter
     from service.conversations import ConversationStore
     from service.query.followup import FollowUpRewriter
     from service.summaries import Summariser
@@ -112,6 +115,9 @@ class AppStores:
     conversations: ConversationStore
     summaries: SummaryStore
     rewriter: FollowUpRewriter
+    gate: Gate  # a request's key → its caller
+    audit: AuditLog
+    rate_limiter: RateLimiter
 
 
 def build_services(
@@ -145,6 +151,10 @@ def build_services(
 
 
 def build_app_stores(settings: Settings, services: Services) -> AppStores:
+    from service.access.audit import AuditLog
+    from service.access.gate import Gate
+    from service.access.keys import KeyStore
+    from service.access.limits import RateLimiter
     from service.conversations import ConversationStore
     from service.query.followup import LLMRewriter, RuleRewriter
     from service.summaries.store import SummaryStore
@@ -158,4 +168,7 @@ def build_app_stores(settings: Settings, services: Services) -> AppStores:
         ),
         summaries=SummaryStore.in_data_dir(settings.data_dir),
         rewriter=rewriter,
+        gate=Gate(KeyStore(settings.access_db_path), settings.roles),
+        audit=AuditLog(settings.access_db_path, settings.audit_retention_days),
+        rate_limiter=RateLimiter(settings.rate_limits),
     )

@@ -2,22 +2,29 @@
 against what came before.
 
 One file, `settings.data_dir / "conversations.sqlite3"`, two tables, through `SQLiteStore`
-(one connection per thread: requests run on a thread pool).
+(one connection per thread: requests run on a thread pool). While the data folder's disk is
+full, what is kept can be read, and starting a conversation or adding a turn raises
+`DataDiskFull`: the routes answer all the same.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from ingest.store.disk_full import DataDiskFull
 from ingest.store.sqlite import SQLiteStore
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
     id TEXT PRIMARY KEY,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    owner TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS turns (
     conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
@@ -55,7 +62,11 @@ class ConversationStore(SQLiteStore):
         super().__init__(path, _SCHEMA)
         self.retention = timedelta(days=retention_days) if retention_days else None
         self._swept_at = datetime.now(UTC)
-        self.forget_expired()
+        try:
+            self._add_owners()
+            self.forget_expired()
+        except DataDiskFull:  # the service starts all the same; the next sweep is in a day
+            log.warning("%s; expired conversations are deleted once there is room", DataDiskFull())
 
     def forget_expired(self, now: datetime | None = None) -> int:
         """Delete the conversations whose last activity is older than the retention period;
@@ -73,19 +84,31 @@ class ConversationStore(SQLiteStore):
             ).rowcount
         return int(deleted)
 
-    def start(self) -> str:
+    def _add_owners(self) -> None:
+        """A file from before conversations had owners: they get none, so no key opens them."""
+        with self.connection() as connection:
+            columns = {row[1] for row in connection.execute("PRAGMA table_info(conversations)")}
+            if "owner" not in columns:
+                connection.execute(
+                    "ALTER TABLE conversations ADD COLUMN owner TEXT NOT NULL DEFAULT ''"
+                )
+
+    def start(self, owner: str) -> str:
+        """A new conversation belonging to `owner` (the caller's key id)."""
         conversation_id = uuid.uuid4().hex
         with self.connection() as connection:
             connection.execute(
-                "INSERT INTO conversations (id, created_at) VALUES (?, ?)",
-                (conversation_id, _now()),
+                "INSERT INTO conversations (id, created_at, owner) VALUES (?, ?, ?)",
+                (conversation_id, _now(), owner),
             )
         return conversation_id
 
-    def exists(self, conversation_id: str) -> bool:
+    def exists(self, conversation_id: str, owner: str) -> bool:
+        """Whether `owner` has this conversation: another's is as good as none."""
         with self.connection() as connection:
             row = connection.execute(
-                "SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)
+                "SELECT 1 FROM conversations WHERE id = ? AND owner = ? AND owner != ''",
+                (conversation_id, owner),
             ).fetchone()
         return row is not None
 
@@ -121,11 +144,12 @@ class ConversationStore(SQLiteStore):
         with self.connection() as connection:
             connection.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
 
-    def open(self, conversation_id: str | None) -> tuple[str, list[Turn]]:
-        """The conversation to add a turn to, and its history: a new one when no id is given."""
+    def open(self, conversation_id: str | None, owner: str) -> tuple[str, list[Turn]]:
+        """The owner's conversation to add a turn to, and its history: a new one when no id is
+        given; `UnknownConversation` for another owner's."""
         if conversation_id is None:
-            return self.start(), []
-        if not self.exists(conversation_id):
+            return self.start(owner), []
+        if not self.exists(conversation_id, owner):
             raise UnknownConversation(conversation_id)
         return conversation_id, self.turns(conversation_id)
 

@@ -9,10 +9,37 @@ the input escaped.)
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 
 # Format characters (zero-width spaces and joiners, byte-order marks), controls and separators
 # show nothing on the page.
 _INVISIBLE = frozenset({"Cf", "Cc", "Zs", "Zl", "Zp"})
+
+
+_SHORTER = {
+    "question": "ask it in fewer words, one point at a time",
+    "theme": "name it in a few words",
+}
+
+
+@dataclass(frozen=True)
+class TextLimits:
+    """The longest question and theme the API takes (`max_question_chars`,
+    `max_theme_chars`): reading and answering cost CPU for every character."""
+
+    question: int
+    theme: int
+
+    def overrun(self, what: str, text: str) -> str | None:
+        """Why `text`, a "question" or "theme", is refused as too long; None when it is not."""
+        limit = self.question if what == "question" else self.theme
+        if len(text) <= limit:
+            return None
+        advice = _SHORTER[what]
+        return (
+            f"the {what} is {len(text):,} characters long, over the limit of {limit:,}: {advice}"
+            f" (the limit is BOARDPAPERS_MAX_{what.upper()}_CHARS)"
+        )
 
 
 def readable(value: str, what: str) -> str:

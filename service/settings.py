@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 
 from ingest.settings import IngestSettings
+from service.access.roles import DEFAULT_ROLES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +29,22 @@ class Settings(IngestSettings):
     cors_origins: list[str] = Field(
         default_factory=list,
         description="Origins allowed to call the API from a browser (the widget's host pages).",
+    )
+    roles: dict[str, list[str]] = Field(
+        default_factory=lambda: {role: list(levels) for role, levels in DEFAULT_ROLES.items()},
+        description="Each role's access levels (JSON); '*' grants every level. A paper at a"
+        " level no role names is seen by admin alone. Keys name a role.",
+    )
+    rate_limits: dict[str, int] = Field(
+        default_factory=lambda: {"public": 60, "officer": 120, "member": 120, "admin": 0},
+        description="Requests a minute per key, by role; past it, 429 with Retry-After. 0 or"
+        " absent: no limit. Counted per replica.",
+    )
+    audit_retention_days: int | None = Field(
+        365,
+        ge=1,
+        description="Days an audit row is kept; older ones are deleted daily. Unset (null)"
+        " keeps them for ever.",
     )
     conversation_retention_days: int | None = Field(
         90,
@@ -53,6 +70,32 @@ class Settings(IngestSettings):
         description="Largest request body the API reads; a larger one gets 413. A question, a"
         " theme or a search with its filters is a few kilobytes at most.",
     )
+    read_timeout_seconds: float = Field(
+        15.0,
+        gt=0,
+        description="Seconds a client has, once its headers are in, to send the whole request"
+        " body; a slower one (or one sending less than its Content-Length) gets 408 and the"
+        " connection is closed, instead of holding it open.",
+    )
+    max_question_chars: int = Field(
+        1_000,
+        ge=50,
+        le=2_000,
+        description="Longest question /ask and /ask/stream take; a longer one gets 422 saying"
+        " so. Questions are rarely over 300 characters, and each character costs CPU.",
+    )
+    max_theme_chars: int = Field(
+        200,
+        ge=20,
+        le=500,
+        description="Longest theme /themes takes; a longer one gets 422 saying so. A theme is"
+        " a few words.",
+    )
+
+    @property
+    def access_db_path(self) -> Path:
+        """API keys and the audit log."""
+        return self.data_dir / "access.sqlite3"
 
     # retrieval
     candidates: int = Field(
@@ -178,4 +221,9 @@ class Settings(IngestSettings):
         " print the reply as they would their own (~0.8 s of CPU), instead of opening the index"
         " and loading the embedding model themselves (~2 s). The service answers from its own"
         " data folder; `--data-dir` is not used.",
+    )
+    service_key: SecretStr | None = Field(
+        None,
+        description="API key `boardpapers ask` and `search` send to `service_url` once the"
+        " service has keys (`Authorization: Bearer`).",
     )

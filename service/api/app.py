@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -13,11 +16,24 @@ from fastapi.staticfiles import StaticFiles
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 
+from ingest.store.disk_full import DataDiskFull
+from service.api.access import AccessGuard
 from service.api.body_limit import BodyLimit
 from service.api.deps import WorkSlots
-from service.api.routes import ask, documents, health, search, stream, summaries, themes, web
+from service.api.routes import (
+    admin,
+    ask,
+    documents,
+    health,
+    search,
+    stream,
+    summaries,
+    themes,
+    web,
+)
 from service.api.routes.web import WEB_DIR
 from service.container import Services, build_app_stores, build_services
+from service.input_text import TextLimits
 from service.llm.errors import UpstreamError, UpstreamTimeout
 from service.settings import Settings
 
@@ -38,18 +54,27 @@ def create_app(
         title="boardpapers",
         summary="Cited answers and passages from local-government board papers.",
         version="0.1.0",
+        lifespan=_few_threads(settings.work_slots),
     )
     app.state.services = services
     app.state.work_slots = WorkSlots(settings.work_slots, settings.work_wait_seconds)
+    app.state.text_limits = TextLimits(settings.max_question_chars, settings.max_theme_chars)
     # The app's own data folder, not the services': tests share a read-only corpus index.
     app.state.stores = build_app_stores(settings, services)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_request_bytes,
+        read_timeout=settings.read_timeout_seconds,
+    )
+    # The last added is outermost: a request without a usable key is turned away before its
+    # body is read, and CORS answers a browser's preflight (which carries no key) first.
+    app.add_middleware(AccessGuard)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type"],
+            allow_headers=["Content-Type", "Authorization"],
         )
 
     @app.exception_handler(UpstreamTimeout)
@@ -60,6 +85,11 @@ def create_app(
     async def _upstream(_: Request, exc: UpstreamError) -> JSONResponse:
         return JSONResponse(status_code=502, content={"detail": str(exc)})
 
+    @app.exception_handler(DataDiskFull)
+    async def _disk_full(_: Request, exc: DataDiskFull) -> JSONResponse:
+        # A write the request needed (searching and answering need none) found no room.
+        return JSONResponse(status_code=507, content={"detail": str(exc)})
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         # FastAPI echoes each error's input; a lone surrogate in it cannot be sent as UTF-8,
@@ -69,8 +99,23 @@ def create_app(
     for module in (search, ask, stream, documents, health, web, themes):
         app.include_router(module.router)
     app.include_router(summaries.router)
+    app.include_router(admin.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
     return app
+
+
+def _few_threads(work_slots: int) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """A lifespan that keeps the thread pool the routes run in to the work slots and four more
+    (anyio's default is 40). Each thread that has answered keeps ~5 MB of torch's and SQLite's
+    for as long as it lives; requests wait for a slot without a thread (`deps.WorkSlots`), so
+    few threads are enough, and the answers stay on them."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = work_slots + 4
+        yield
+
+    return lifespan
 
 
 def _encodable(value: Any) -> Any:

@@ -50,7 +50,11 @@ class SearchRequest(BaseModel):
 
 
 class AskRequest(BaseModel):
-    question: str = Field(min_length=1, max_length=2000)
+    question: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="At most BOARDPAPERS_MAX_QUESTION_CHARS characters (1,000 unless set).",
+    )
     k: int = Field(6, ge=1, le=50, description="Passages retrieved for the answer.")
     filters: Filters = Field(default_factory=Filters)
     conversation_id: str | None = Field(
@@ -230,6 +234,6 @@ class AskResponse(BaseModel):
 
 class Health(BaseModel):
     status: str
-    documents: int
-    chunks: int
+    documents: int | None = Field(None, description="Live papers; shown to an admin key only.")
+    chunks: int | None = Field(None, description="Live passages; shown to an admin key only.")
     answerer: str

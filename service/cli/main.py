@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import sys
@@ -10,11 +11,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ingest.store.disk_full import DataDiskFull
+from service.cli.access_commands import add_access_commands
 from service.settings import Settings
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from ingest.pipeline import FileReport
     from service.api.schemas import AskResponse, SearchResult
     from service.container import Services
 
@@ -36,6 +40,19 @@ def _repairs_note(repairs: tuple[str, ...]) -> str:
         return ""
     more = f"; +{len(repairs) - 1} more" if len(repairs) > 1 else ""
     return f"read with repairs ({repairs[0]}{more}): if its passages read wrongly, export it again"
+
+
+def _file_note(item: FileReport) -> str:
+    """Why a file was not read, where a moved one was, why it is held from the public, or
+    what the PDF reader mended."""
+    if item.reason:
+        return item.reason
+    notes = [
+        f"document {item.doc_id}, was at {item.moved_from}" if item.moved_from else "",
+        item.access_note or "",
+        _repairs_note(item.repairs),
+    ]
+    return "; ".join(note for note in notes if note)
 
 
 def _services(settings: Settings, *, reading: bool = False) -> Services:
@@ -70,10 +87,17 @@ def _post(settings: Settings, path: str, body: dict[str, Any], reply_model: type
     try:
         # An LLM answer may take up to its own timeout; connecting should not take long.
         timeout = httpx.Timeout(settings.llm_timeout + 30.0, connect=5.0)
-        reply = httpx.post(url + path, json=body, timeout=timeout)
+        key = settings.service_key.get_secret_value() if settings.service_key else None
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        reply = httpx.post(url + path, json=body, timeout=timeout, headers=headers)
     except httpx.HTTPError as exc:
         reason = str(exc) or type(exc).__name__
         raise ServiceError(f"The service at {url} does not answer ({reason}): {fix}.") from exc
+    if reply.status_code == 401:
+        raise ServiceError(
+            f"The service at {url} needs an API key: set BOARDPAPERS_SERVICE_KEY to one"
+            " (`boardpapers keys create` on the service's data folder makes it)."
+        )
     if reply.status_code == 404:
         raise ServiceError(
             f"{url} has no {path} (HTTP 404): is BOARDPAPERS_SERVICE_URL the address of "
@@ -142,7 +166,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     for item in report.files:
         name = Path(item.path).name
         print(f"{name[:60]:60} {item.outcome.value:10} {item.pages:>5} {item.chunks:>6}  "
-              f"{item.reason or _repairs_note(item.repairs)}")  # fmt: skip
+              f"{_file_note(item)}")  # fmt: skip
     counts = ", ".join(f"{report.count(o)} {o.value}" for o in Outcome if report.count(o))
     print(f"\n{len(report.files)} files: {counts}. {report.embedded_chunks} chunks embedded.")
     if not report.ok:
@@ -159,11 +183,20 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import torch
     import uvicorn
 
+    from service.access.keys import KeyStore
     from service.api.app import create_app
 
-    torch.set_num_threads(settings.serve_torch_threads)
     host = args.host or settings.host
     port = args.port or settings.port
+    if not KeyStore(settings.access_db_path).any_made():
+        if not _is_loopback(host):
+            print(f"Not serving on {host}: no API key exists yet, so anyone who reaches it would"
+                  " read every paper. Make keys first (`boardpapers keys create --role officer"
+                  " --name NAME`), or serve on 127.0.0.1.", file=sys.stderr)  # fmt: skip
+            return 2
+        print(f"No API keys: open, on {host} only. Once `boardpapers keys create` has made one,"
+              " every request needs a key.", file=sys.stderr)  # fmt: skip
+    torch.set_num_threads(settings.serve_torch_threads)
     app = create_app(settings)
     # Load the model and build the keyword index and the theme scan's paragraph index now,
     # so the first officer to ask does not wait seconds for them.
@@ -173,6 +206,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     services.themes.corpus()
     uvicorn.run(app, host=host, port=port, log_level="info")
     return 0
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
@@ -317,7 +359,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         return 75  # EX_TEMPFAIL: cron may simply try again later
     for item in report.files:
         if item.outcome is not Outcome.UNCHANGED:
-            note = item.reason or _repairs_note(item.repairs)
+            note = _file_note(item)
             print(f"{item.outcome.value:9} {Path(item.path).name}"
                   + (f"  ({item.chunks} chunks)" if item.chunks else "")
                   + (f"  — {note}" if note else ""))  # fmt: skip
@@ -456,6 +498,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--depth", type=int, default=50, help="places searched to rank a missed quote")
     p.set_defaults(func=cmd_eval)
+
+    add_access_commands(sub)
     return parser
 
 
@@ -469,3 +513,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ServiceError as exc:  # BOARDPAPERS_SERVICE_URL named a service that did not answer
         print(str(exc), file=sys.stderr)
         return SERVICE_UNAVAILABLE
+    except DataDiskFull as exc:  # a write (ingest, sync, remove, a key) found no room
+        print(f"Not done: {exc}.", file=sys.stderr)
+        return 1

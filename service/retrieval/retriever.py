@@ -151,10 +151,12 @@ class Retriever:
         keyword_index = self.index.keyword_index()
         allowed: set[str] | None = None
         if filters is not None and filters != SearchFilters():
-            admitted = {
-                doc.meta.doc_id for doc in self.index.documents() if filters.admits(doc.meta)
-            }
-            allowed = {cid for cid in keyword_index.chunk_ids if cid.split(":", 1)[0] in admitted}
+            documents = self.index.documents()
+            admitted = {doc.meta.doc_id for doc in documents if filters.admits(doc.meta)}
+            if len(admitted) < len(documents):  # filters that admit every paper change nothing
+                allowed = {
+                    cid for cid in keyword_index.chunk_ids if cid.split(":", 1)[0] in admitted
+                }
         scores = keyword_index.scores(query, allowed)
         return sorted(scores.items(), key=lambda item: item[1], reverse=True)[:candidates]
 

@@ -83,7 +83,9 @@ class ThemeScanner:
                 self._vectors[text] = np.asarray(vector, dtype=np.float32)
         return [self._vectors[t].tolist() for t in texts]
 
-    def terms(self, theme: str) -> list[Term]:
+    def terms(self, theme: str, admitted: set[str] | None = None) -> list[Term]:
+        """The theme's terms; the related ones learned only from the `admitted` papers (all
+        when None), so a term never tells a caller of a paper it may not read."""
         corpus = self.corpus()
         phrases = theme_phrases(theme)
         terms = [Term(p, content_stems(p), "theme") for p in phrases]
@@ -91,7 +93,10 @@ class ThemeScanner:
         terms += acronym_terms(corpus.acronyms, terms)
         terms += self._coherent_anchors(phrases, corpus)
         terms = _unique(terms)
-        matched = {pos for term in terms for pos in corpus.find(term)}
+        matched = {
+            pos for term in terms for pos in corpus.find(term)
+            if admitted is None or corpus.paragraphs[pos].chunk.doc_id in admitted
+        }  # fmt: skip
         candidates = _cooccurring_terms(corpus, matched)
         known = {t.stems for t in terms}
         terms += nearest_corpus_terms(phrases, candidates, known, self.embed)
@@ -122,12 +127,12 @@ class ThemeScanner:
         kinds: list[PlaceKind] | None = None,
     ) -> ThemeScan:
         corpus = self.corpus()
-        terms = self.terms(theme)
         admitted = {
             doc.meta.doc_id
             for doc in self.index.documents()
             if filters is None or filters.admits(doc.meta)
         }
+        terms = self.terms(theme, admitted)
         found: dict[int, list[Token]] = {}
         for term in terms:
             for position, hit in corpus.find(term).items():

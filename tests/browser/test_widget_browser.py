@@ -14,6 +14,7 @@ import re
 import socket
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -304,6 +305,56 @@ def test_widget_embedded_in_a_page_on_another_origin(
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_widget_with_its_own_key_answers_only_from_its_origin(
+    browser: object, corpus_services: Services, host_port: int, tmp_path: Path
+) -> None:
+    """On a service with keys, the widget sends the key named in its snippet; a key made for
+    another origin is refused, and the widget says so rather than failing silently."""
+    from service.access.keys import KeyStore
+
+    origin = f"http://127.0.0.1:{host_port}"
+    settings = Settings(data_dir=tmp_path / "keyed", cors_origins=[origin])
+    keys = KeyStore(settings.access_db_path)
+    _, ours = keys.create("intranet widget", "public", origins=(origin,))
+    _, elsewhere = keys.create("other widget", "public", origins=("https://elsewhere.example",))
+    live = _serve(create_app(settings, services=corpus_services), _free_port())
+    site = tmp_path / "intranet"
+    site.mkdir()
+    for name, key in (("ours.html", ours), ("elsewhere.html", elsewhere)):
+        (site / name).write_text(
+            "<!doctype html><html lang=en><head><meta charset=utf-8><title>Intranet</title>"
+            "</head><body><div data-boardpapers></div>"
+            f'<script src="{live.url}/static/widget.js" data-key="{key}"></script></body></html>',
+            encoding="utf-8",
+        )
+    httpd = _serve_host_page(site, host_port)
+    context = browser.new_context()  # type: ignore[attr-defined]
+    try:
+        page = context.new_page()
+        page.goto(f"{origin}/ours.html")
+        turn = ask(page, FIRST, 1)
+        assert "£34,385" in turn.locator(".bp-answer").inner_text()  # type: ignore[attr-defined]
+        # A plain link cannot carry the key: the cited paper opens from a copy fetched with it.
+        marker = turn.locator("a.bp-marker").first  # type: ignore[attr-defined]
+        href = marker.get_attribute("href")
+        with pytest.raises(urllib.error.HTTPError, match="401"):
+            urllib.request.urlopen(href.split("#")[0])  # noqa: S310 (loopback)
+        with context.expect_page() as opened:
+            marker.click()
+        opened.value.wait_for_url(re.compile(r"^blob:.*#page=\d+$"), timeout=20_000)
+        refused = context.new_page()
+        refused.goto(f"{origin}/elsewhere.html")
+        answer = ask(refused, FIRST, 1).locator(".bp-answer").inner_text()  # type: ignore[attr-defined]
+        assert "£34,385" not in answer
+        assert "key" in answer.lower(), answer
+    finally:
+        context.close()
+        httpd.shutdown()
+        httpd.server_close()
+        live.server.should_exit = True
+        live.thread.join(timeout=10)
 
 
 @dataclass

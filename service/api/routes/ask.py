@@ -2,7 +2,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.api.deps import ConversationsDep, RewriterDep, ServicesDep, WorkSlot, open_or_404
+from service.api.access import CallerDep, ReadDep, filters_asked
+from service.api.deps import (
+    ConversationsDep,
+    RewriterDep,
+    ServicesDep,
+    TextLimitsDep,
+    WorkSlot,
+    keep_turn,
+    open_or_404,
+    refuse_if_too_long,
+)
 from service.api.schemas import AskRequest, AskResponse
 from service.conversations import Turn
 
@@ -15,16 +25,25 @@ def ask(
     services: ServicesDep,
     conversations: ConversationsDep,
     rewriter: RewriterDep,
+    limits: TextLimitsDep,
+    caller: CallerDep,
+    read: ReadDep,
 ) -> AskResponse:
     """An answer whose every statement carries [n], with the numbered verbatim quotes; or
     `answered: false` when the papers do not cover the question. Send the returned
     `conversation_id` back with a follow-up: it is rewritten into the standalone question
     searched (`rewritten_question`)."""
-    conversation_id, history = open_or_404(conversations, request.conversation_id)
+    refuse_if_too_long(limits, "question", request.question)
+    filters = request.filters.to_search_filters()
+    read.asked, read.filters = request.question, filters_asked(filters)
+    conversation_id, history = open_or_404(conversations, request.conversation_id, caller.identity)
     standalone = rewriter.rewrite(request.question, history)
-    result = services.ask(standalone, k=request.k, filters=request.filters.to_search_filters())
-    conversations.add_turn(
-        conversation_id, Turn(request.question, standalone, result.answer, result.answered)
+    result = services.ask(standalone, k=request.k, filters=caller.narrow(filters))
+    read.saw_chunks(citation.chunk for citation in result.citations)
+    keep_turn(
+        conversations,
+        conversation_id,
+        Turn(request.question, standalone, result.answer, result.answered),
     )
     return AskResponse.of(result).model_copy(
         update={

@@ -5,6 +5,7 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 
+from service.api.access import CallerDep, ReadDep, readable_or_404
 from service.api.deps import ServicesDep
 from service.api.schemas import DocumentDetail
 
@@ -14,24 +15,33 @@ _MEDIA_TYPES = {".pdf": "application/pdf", ".md": "text/markdown", ".txt": "text
 
 
 @router.get("/documents", response_model=list[DocumentDetail])
-def list_documents(services: ServicesDep) -> list[DocumentDetail]:
-    return [DocumentDetail.of_stored(doc) for doc in services.index.documents()]
+def list_documents(services: ServicesDep, caller: CallerDep) -> list[DocumentDetail]:
+    """The papers this key may read (the others are not counted either)."""
+    return [
+        DocumentDetail.of_stored(doc)
+        for doc in services.index.documents()
+        if caller.may_read(doc.meta)
+    ]
 
 
 @router.get("/documents/{doc_id}", response_model=DocumentDetail)
-def get_document(doc_id: str, services: ServicesDep) -> DocumentDetail:
-    stored = services.index.document(doc_id)
-    if stored is None:
-        raise HTTPException(404, f"No document '{doc_id}'. GET /documents lists them.")
+def get_document(
+    doc_id: str, services: ServicesDep, caller: CallerDep, read: ReadDep
+) -> DocumentDetail:
+    read.asked = doc_id
+    stored = readable_or_404(services, caller, doc_id)
+    read.saw(doc_id)
     return DocumentDetail.of_stored(stored)
 
 
 @router.get("/documents/{doc_id}/file", response_class=FileResponse)
-def get_document_file(doc_id: str, services: ServicesDep) -> FileResponse:
+def get_document_file(
+    doc_id: str, services: ServicesDep, caller: CallerDep, read: ReadDep
+) -> FileResponse:
     """The original file, so a citation's URL opens it at `#page=N`."""
-    stored = services.index.document(doc_id)
-    if stored is None:
-        raise HTTPException(404, f"No document '{doc_id}'. GET /documents lists them.")
+    read.asked = doc_id
+    stored = readable_or_404(services, caller, doc_id)
+    read.saw(doc_id, range(1, stored.pages + 1))
     path = Path(stored.path)
     if not path.is_file():
         raise HTTPException(

@@ -15,6 +15,9 @@ that can stream (a `stream(question, hits)` generator yielding text and returnin
 `AnswerResult`) streams tokens, and its citations are checked before `done`; any other
 answerer's finished answer is sent sentence by sentence (a list answer's lead, then each
 "- " line).
+
+The answer holds one of the work slots (see `deps.WorkSlots`) until its last event is sent, or
+until the client has gone and the step being worked on ends.
 """
 
 from __future__ import annotations
@@ -28,8 +31,20 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
+from ingest.store.index import SearchFilters
+from service.access.audit import ReadRecord
 from service.answers import Answerer, AnswerResult
-from service.api.deps import ConversationsDep, RewriterDep, ServicesDep, open_or_404
+from service.api.access import CallerDep, ReadDep, filters_asked
+from service.api.deps import (
+    ConversationsDep,
+    RewriterDep,
+    ServicesDep,
+    StreamWorkSlot,
+    TextLimitsDep,
+    keep_turn,
+    open_or_404,
+    refuse_if_too_long,
+)
 from service.api.schemas import AskRequest, AskResponse, CitationOut, SearchResult
 from service.container import Services
 from service.conversations import ConversationStore, Turn
@@ -104,12 +119,15 @@ def _events(
     request: AskRequest,
     services: Services,
     conversations: ConversationStore,
-    conversation_id: str,
+    conversation_id: str | None,
     standalone: str,
+    filters: SearchFilters | None,
+    read: ReadRecord,
 ) -> Iterator[str]:
     try:
         question = services.reader.read(standalone)
-        hits = services.passages(question, request.k, request.filters.to_search_filters())
+        hits = services.passages(question, request.k, filters)
+        read.saw_chunks(chunk for hit in hits for chunk in hit.chunks)
         yield sse(
             "passages",
             {
@@ -120,8 +138,10 @@ def _events(
             },
         )
         result = yield from _answer_events(services.answerer, question, hits)
-        conversations.add_turn(
-            conversation_id, Turn(request.question, standalone, result.answer, result.answered)
+        keep_turn(
+            conversations,
+            conversation_id,
+            Turn(request.question, standalone, result.answer, result.answered),
         )
         response = AskResponse.of(result).model_copy(
             update={
@@ -140,20 +160,35 @@ def _events(
     "/ask/stream",
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}},
+    dependencies=[StreamWorkSlot],
 )
 def ask_stream(
     request: AskRequest,
     services: ServicesDep,
     conversations: ConversationsDep,
     rewriter: RewriterDep,
+    limits: TextLimitsDep,
+    caller: CallerDep,
+    read: ReadDep,
 ) -> StreamingResponse:
     """The `/ask` answer as server-sent events: `passages`, then `citation`/`delta` (and
     `replace` when a streamed answer was revised by the citation check), then `done` (the
     `/ask` object, `items` included) or `error`."""
-    conversation_id, history = open_or_404(conversations, request.conversation_id)
+    refuse_if_too_long(limits, "question", request.question)
+    filters = request.filters.to_search_filters()
+    read.asked, read.filters = request.question, filters_asked(filters)
+    conversation_id, history = open_or_404(conversations, request.conversation_id, caller.identity)
     standalone = rewriter.rewrite(request.question, history)
     return StreamingResponse(
-        _events(request, services, conversations, conversation_id, standalone),
+        _events(
+            request,
+            services,
+            conversations,
+            conversation_id,
+            standalone,
+            caller.narrow(filters),
+            read,
+        ),  # fmt: skip
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import PlainTextResponse, Response
 
 from ingest.reading.extraction import Decision, Extraction
+from service.api.access import CallerDep, ReadDep, readable_or_404
 from service.api.deps import ServicesDep, SummariserDep, SummaryStoreDep
 from service.summaries.batch import stored_or_new
 from service.summaries.render import summary_markdown
@@ -21,12 +22,15 @@ def get_summary(
     services: ServicesDep,
     summariser: SummariserDep,
     store: SummaryStoreDep,
+    caller: CallerDep,
+    read: ReadDep,
     format: str = "json",
 ) -> dict[str, Any] | Response:
     """The paper's summary (`?format=markdown` for Markdown), made once per document version:
     extractive, or through the LLM when one is configured."""
-    if services.index.document(doc_id) is None:
-        raise HTTPException(404, f"No document '{doc_id}'. GET /documents lists them.")
+    read.asked = doc_id
+    readable_or_404(services, caller, doc_id)
+    read.saw(doc_id)
     try:
         summary, _ = stored_or_new(doc_id, services.index, summariser, store)
     except KeyError:  # removed while we read it
@@ -37,12 +41,14 @@ def get_summary(
 
 
 @router.get("/documents/{doc_id}/recommendations")
-def get_recommendations(doc_id: str, services: ServicesDep) -> dict[str, Any]:
+def get_recommendations(
+    doc_id: str, services: ServicesDep, caller: CallerDep, read: ReadDep
+) -> dict[str, Any]:
     """What the paper recommends and records as decided, verbatim with page and paragraph,
     and a pack's agenda items with their page ranges."""
-    stored = services.index.document(doc_id)
-    if stored is None:
-        raise HTTPException(404, f"No document '{doc_id}'. GET /documents lists them.")
+    read.asked = doc_id
+    stored = readable_or_404(services, caller, doc_id)
+    read.saw(doc_id)
     extraction_json = services.index.manifest.extraction(doc_id)
     if extraction_json is None:
         raise HTTPException(

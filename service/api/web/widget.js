@@ -5,11 +5,15 @@
  *   <script src="https://papers.example/static/widget.js"></script>
  * The API base is the script's own origin and folder (…/static/widget.js → …/), or the
  * script's (or element's) data-api attribute. Answers stream from POST {api}/ask/stream.
+ * Where the service has keys, the script's (or element's) data-key names the widget's own
+ * (`boardpapers keys create --role public --name widget --origin https://intranet.example`),
+ * sent as `Authorization: Bearer`; it works only from the origins it was made for.
  */
 (() => {
   "use strict";
   const script = document.currentScript;
   const configured = script && script.dataset.api;
+  const configuredKey = script && script.dataset.key;
   const scriptBase = script && script.src ? new URL("..", script.src).href : document.baseURI;
   let instances = 0;
 
@@ -126,6 +130,20 @@
 
   function mount(host) {
     const api = withSlash(new URL(host.dataset.api || configured || scriptBase, document.baseURI).href);
+    const key = host.dataset.key || configuredKey;
+    const auth = key ? { Authorization: `Bearer ${key}` } : {};
+    // A plain link cannot send the key: with one, a paper opens from a copy fetched with it.
+    if (key) host.addEventListener("click", (event) => {
+      const link = event.target.closest && event.target.closest("a[href]");
+      if (!link || !link.href.startsWith(api + "documents/")) return;
+      event.preventDefault();
+      const opened = window.open("", "_blank");
+      const [address, fragment] = link.href.split("#");
+      fetch(address, { headers: auth })
+        .then((r) => (r.ok ? r.blob() : Promise.reject(new Error(`The service answered ${r.status}.`))))
+        .then((blob) => { if (opened) opened.location.href = URL.createObjectURL(blob) + (fragment ? `#${fragment}` : ""); })
+        .catch(() => { if (opened) opened.close(); });
+    });
     const id = `bp${++instances}`;
     let conversationId = null;
     let turns = 0;
@@ -164,7 +182,7 @@
       log, form, status);
     host.replaceChildren(root);
 
-    fetch(apiUrl(api, "documents")).then((r) => (r.ok ? r.json() : [])).then((documents) => {
+    fetch(apiUrl(api, "documents"), { headers: auth }).then((r) => (r.ok ? r.json() : [])).then((documents) => {
       for (const name of [...new Set(documents.map((d) => d.body))].sort()) {
         body.append(el("option", { value: name, text: name }));
       }
@@ -202,7 +220,7 @@
       try {
         const response = await fetch(apiUrl(api, "ask/stream"), {
           method: "POST",
-          headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+          headers: { "Content-Type": "application/json", Accept: "text/event-stream", ...auth },
           body: JSON.stringify(payload),
         });
         if (!response.ok) {

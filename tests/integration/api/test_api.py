@@ -84,6 +84,7 @@ def test_search_blank_query_is_rejected(client: TestClient, query: str) -> None:
     assert response.status_code == 422
 
 
+@pytest.mark.faults
 @pytest.mark.parametrize(
     ("route", "field"),
     [("/search", "query"), ("/ask", "question"), ("/ask/stream", "question"), ("/themes", "theme")],
@@ -106,6 +107,7 @@ def test_unreadable_text_is_refused_with_what_is_wrong(
     assert says in response.text
 
 
+@pytest.mark.faults
 def test_a_body_over_the_cap_is_refused_before_it_is_read(client: TestClient) -> None:
     big = json.dumps({"question": "domestic abuse " * 20_000})  # ~300 kB
     response = client.post("/ask", content=big, headers={"content-type": "application/json"})
@@ -113,6 +115,7 @@ def test_a_body_over_the_cap_is_refused_before_it_is_read(client: TestClient) ->
     assert "BOARDPAPERS_MAX_REQUEST_BYTES" in response.json()["detail"]
 
 
+@pytest.mark.faults
 def test_a_body_sent_without_a_length_is_cut_off_at_the_cap(client: TestClient) -> None:
     def chunks() -> Iterator[bytes]:  # chunked transfer: no Content-Length to go by
         yield b'{"query": "'
@@ -126,6 +129,7 @@ def test_a_body_sent_without_a_length_is_cut_off_at_the_cap(client: TestClient) 
     assert response.status_code == 413
 
 
+@pytest.mark.faults
 def test_past_its_work_slots_the_service_answers_503_with_retry_after(
     corpus_settings: Settings, corpus_services: Services
 ) -> None:
