@@ -21,12 +21,18 @@ def _access(services: object, doc_id: str) -> str:
     return str(stored.meta.access)
 
 
-def test_a_marked_paper_is_held_and_the_report_says_why(
-    settings: Settings, make_services: MakeServices, tmp_path: Path
-) -> None:
+def _folder_with_a_held_paper(tmp_path: Path) -> Path:
+    """A folder holding `disposal.pdf`, marked NOT FOR PUBLICATION on its first page."""
     papers = tmp_path / "papers"
     papers.mkdir()
     make_pdf(papers / "disposal.pdf", "property", mark="NOT FOR PUBLICATION")
+    return papers
+
+
+def test_a_marked_paper_is_held_and_the_report_says_why(
+    settings: Settings, make_services: MakeServices, tmp_path: Path
+) -> None:
+    papers = _folder_with_a_held_paper(tmp_path)
     make_pdf(papers / "libraries.pdf", "libraries")
     services = make_services(settings)
 
@@ -43,9 +49,7 @@ def test_a_marked_paper_is_held_and_the_report_says_why(
 def test_the_sidecar_wins_and_its_edits_need_no_embedding(
     settings: Settings, make_services: MakeServices, tmp_path: Path
 ) -> None:
-    papers = tmp_path / "papers"
-    papers.mkdir()
-    make_pdf(papers / "disposal.pdf", "property", mark="NOT FOR PUBLICATION")
+    papers = _folder_with_a_held_paper(tmp_path)
     sidecar = papers / "metadata.json"
     sidecar.write_text(json.dumps({"disposal.pdf": {"access": "public"}}))
     services = make_services(settings)
