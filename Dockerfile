@@ -28,4 +28,7 @@ RUN boardpapers ingest corpus/ --quiet
 
 EXPOSE 8000
 VOLUME ["/data"]
-CMD ["boardpapers", "serve", "--host", "0.0.0.0", "--port", "8000"]
+# Served beyond loopback, the service needs keys (it refuses to start open): on the first start
+# an admin key is made and printed to the log, once; make the others with it or
+# `docker exec … boardpapers keys create`.
+CMD ["sh", "-c", "[ \"$(boardpapers keys list --json)\" != '[]' ] || boardpapers keys create --role admin --name 'container admin'; exec boardpapers serve --host 0.0.0.0 --port 8000"]
