@@ -32,7 +32,6 @@ from service.settings import Settings
 
 # "Which documents …", "across the papers": the answer is a spread of places, not the five
 # best paragraphs of one paper.
-_ASKS_ACROSS_PAPERS = re.compile(r"\b(?:documents|papers|across)\b", re.IGNORECASE)
 _SPECIFIC = re.compile(r"\b(?:(?:19|20)\d{2}|\d+(?:[.,]\d+)*%?|[A-Z]{2,}s?)\b")
 
 
@@ -50,7 +49,6 @@ class SearchText:
 class Question:
     text: str
     searches: list[SearchText]  # the whole question first, then its parts when it has several
-    asks_across_papers: bool
     asks_for: AnswerKind  # the kind of thing the answer must state
     specifics: list[str]  # days, quarters, years (a span as "2018/19"), figures, acronyms
 
@@ -124,7 +122,6 @@ class QuestionReader:
         return Question(
             text=text,
             searches=searches,
-            asks_across_papers=bool(_ASKS_ACROSS_PAPERS.search(text)),
             asks_for=answer_kind(text),
             specifics=specific_terms(text),
         )

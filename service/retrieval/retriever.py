@@ -4,8 +4,8 @@ Hybrid: dense similarity from Chroma and BM25 from the keyword index, each restr
 filters inside its own index, fused by weighted reciprocal rank, then weighed by how many of
 the question's key terms each passage holds. A question that names a date ("the July 2017
 key points") lifts the papers dated then; one that asks two things is also searched part by
-part (`question_parts.py`); one asked across the papers ("which documents …") has its
-results spread across them. The ranked chunks become places (`places.py`): adjacent
+part (`question_parts.py`); one asking which papers say something (its answer kind, read
+once in `asks.py`) has its results spread across them. The ranked chunks become places (`places.py`): adjacent
 chunks join, and text printed twice is shown once.
 """
 
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from ingest.models import Chunk
 from ingest.store.index import PaperIndex, SearchFilters
+from service.query.asks import AnswerKind
 from service.query.dates import DatesNamed
 from service.query.key_terms import Concept, coverage
 from service.query.question import Question, QuestionReader, SearchText
@@ -81,7 +82,8 @@ class Retriever:
         ranked = self._ordered(found, chunks, self.settings.candidates)
         if self.reranker is not None:
             ranked = self._rerank(question.whole.expanded, ranked, chunks, self.reranker)
-        spread = question.asks_across_papers and self.settings.across_papers_discount < 1
+        # "which papers …": its places spread across the papers (the answer lists one each)
+        spread = question.asks_for is AnswerKind.PAPERS and self.settings.across_papers_discount < 1
         if spread:
             ranked = _spread_across_papers(ranked, chunks, self.settings.across_papers_discount)
         if depth > self.settings.candidates:
