@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from ingest.pipeline import FileReport
+    from ingest.store.index import PaperIndex
     from service.api.schemas import AskResponse, SearchResult
     from service.container import Services
 
@@ -284,12 +285,21 @@ def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
+def _document_at(index: PaperIndex, path: Path) -> str:
+    """The id of the paper recorded at `path` (two papers may share a file name in different
+    folders), else the id its file name would give."""
     from ingest.reading.metadata import document_id
+
+    places = {str(path.absolute()), str(path.resolve())}
+    recorded = next((doc for doc in index.documents() if doc.path in places), None)
+    return recorded.meta.doc_id if recorded else document_id(path)
+
+
+def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.sync import SyncBusyError, sync_lock
 
     index = _services(settings).index
-    doc_id = args.doc if index.document(args.doc) else document_id(Path(args.doc))
+    doc_id = args.doc if index.document(args.doc) else _document_at(index, Path(args.doc))
     try:
         with sync_lock(settings.data_dir, args.wait):
             removed = index.remove_document(doc_id)

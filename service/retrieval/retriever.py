@@ -5,8 +5,8 @@ filters inside its own index, fused by weighted reciprocal rank, then weighed by
 the question's key terms each passage holds. A question that names a date ("the July 2017
 key points") lifts the papers dated then; one that asks two things is also searched part by
 part (`question_parts.py`); one asking which papers say something (its answer kind, read
-once in `asks.py`) has its results spread across them. The ranked chunks become places (`places.py`): adjacent
-chunks join, and text printed twice is shown once.
+once in `asks.py`) has its results spread across them. The ranked chunks become places
+(`places.py`): adjacent chunks join, and text printed twice is shown once.
 """
 
 from __future__ import annotations

@@ -234,3 +234,19 @@ def test_a_paper_read_through_a_link_goes_when_the_link_goes(
     assert [(r.doc_id, r.kept) for r in report.removed] == [("waste-latest", False)]
     assert set(_documents(services)) == {"housing"}
     _assert_consistent(services)
+
+
+def test_remove_by_path_removes_the_paper_recorded_there(
+    settings: Settings, make_services: MakeServices, tmp_path: Path
+) -> None:
+    papers = tmp_path / "papers"
+    _paper(papers / "minutes.pdf", "housing")
+    _paper(papers / "b" / "minutes.pdf", "transport")
+    services = make_services(settings)
+    assert sync_folders([papers], services.index).ok
+    assert set(_documents(services)) == {"minutes", "b-minutes"}
+
+    code = main(["--data-dir", str(settings.data_dir), "remove", str(papers / "b" / "minutes.pdf")])
+
+    assert code == 0
+    assert set(_documents(services)) == {"minutes"}  # not the top-level paper of that name
