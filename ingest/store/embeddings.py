@@ -41,7 +41,13 @@ class BundledEmbeddings(Embeddings):
     @cached_property
     def model(self) -> Any:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
+        # Its "Loading weights" bar, and its warning that a text is longer than the model
+        # reads (count_tokens measures long texts on purpose, to cut chunks that fit), are
+        # noise in our output: errors still show.
+        transformers_logging.disable_progress_bar()
+        transformers_logging.set_verbosity_error()
         model = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
         model.max_seq_length = MODEL_MAX_TOKENS
         return model

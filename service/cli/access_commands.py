@@ -33,7 +33,7 @@ def add_access_commands(sub: Any) -> None:
     )  # fmt: skip
     p.set_defaults(func=cmd_keys_create)
     p = actions.add_parser("list", help="every key: id, name, role, state; never the key")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_keys_list)
     p = actions.add_parser("revoke", help="revoke a key by its id, or every key of a name")
     p.add_argument("key", help="the key's id (from `keys list`) or name")
@@ -46,7 +46,7 @@ def add_access_commands(sub: Any) -> None:
     )
     p.add_argument("--since", help="rows from this date or time (ISO, e.g. 2026-12-01)")
     p.add_argument("--key", help="one key's rows, by id or name")
-    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.add_argument("--format", choices=("csv", "json"), default="csv", help="default csv")
     p.set_defaults(func=cmd_audit)
 
 

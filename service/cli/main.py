@@ -163,10 +163,12 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     except SyncBusyError as exc:
         print(str(exc), file=sys.stderr)
         return 75
-    print(f"\n{'file':60} {'outcome':10} {'pages':>5} {'chunks':>6}  reason")
+    # whole file names: two papers may differ only at the end of a long one
+    width = max([4, *(len(Path(item.path).name) for item in report.files)])
+    print(f"\n{'file':{width}} {'outcome':10} {'pages':>5} {'chunks':>6}  reason")
     for item in report.files:
         name = Path(item.path).name
-        print(f"{name[:60]:60} {item.outcome.value:10} {item.pages:>5} {item.chunks:>6}  "
+        print(f"{name:{width}} {item.outcome.value:10} {item.pages:>5} {item.chunks:>6}  "
               f"{_file_note(item)}")  # fmt: skip
     counts = ", ".join(f"{report.count(o)} {o.value}" for o in Outcome if report.count(o))
     print(f"\n{len(report.files)} files: {counts}. {report.embedded_chunks} chunks embedded.")
@@ -437,47 +439,71 @@ def cmd_themes(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+_EXAMPLES = """examples:
+  boardpapers ingest corpus/
+  boardpapers sync /shared/papers --quiet          # from cron: new, changed, gone papers
+  boardpapers ask "What did Cabinet decide about the family hub contracts, and why?"
+  boardpapers search "domestic abuse" -k 10
+  boardpapers themes "domestic abuse" --format csv > places.csv
+  boardpapers serve                                # http://127.0.0.1:8000
+  boardpapers keys create --role officer --name "Policy team"
+"""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("boardpapers")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="boardpapers", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="boardpapers", description=__doc__, epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
     parser.add_argument(
         "--data-dir", type=Path, help="data folder (default $BOARDPAPERS_DATA_DIR or ./data)"
     )
+    parser.add_argument("--version", action="version", version=f"boardpapers {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", help="ingest files or folders of papers")
-    p.add_argument("paths", nargs="+")
+    p.add_argument("paths", nargs="+", help="PDF, .md or .txt files, or folders of them")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for a running sync")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("serve", help="serve the HTTP API and the chat page")
-    p.add_argument("--host")
-    p.add_argument("--port", type=int)
+    p.add_argument("--host", help="address to bind (default 127.0.0.1; others need API keys)")
+    p.add_argument("--port", type=int, help="port to listen on (default 8000)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("search", help="the passages that best match a query")
-    p.add_argument("query")
-    p.add_argument("-k", type=int, default=5)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("query", help="what to look for, in your own words")
+    p.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
+    p.add_argument("--json", action="store_true", help="print JSON, as POST /search returns")
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("ask", help="a cited answer to a question")
-    p.add_argument("question")
-    p.add_argument("-k", type=int, default=6)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("question", help="the question, in your own words")
+    p.add_argument("-k", type=int, default=6, help="passages the answer draws on (default 6)")
+    p.add_argument("--json", action="store_true", help="print JSON, as POST /ask returns")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("documents", help="list the ingested documents")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_documents)
 
     p = sub.add_parser("remove", help="remove a document (by id or file name)")
-    p.add_argument("doc")
+    p.add_argument("doc", help="a document id (see `documents`) or the paper's file")
     p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for a running sync")
     p.set_defaults(func=cmd_remove)
 
     p = sub.add_parser("sync", help="make the index match folders of papers (cron-safe)")
-    p.add_argument("folders", nargs="+")
+    p.add_argument("folders", nargs="+", help="folders of papers, searched below too")
     p.add_argument("--keep-removed", action="store_true", help="keep papers whose file has gone")
     p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another sync")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -492,17 +518,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_summarise)
 
     p = sub.add_parser("themes", help="every place the papers mention a theme (evidence table)")
-    p.add_argument("theme")
-    p.add_argument("--format", choices=("md", "csv", "json"), default="md")
+    p.add_argument("theme", help='a theme, e.g. "domestic abuse"')
+    p.add_argument("--format", choices=("md", "csv", "json"), default="md", help="default md")
     p.add_argument("--kind", action="append", help="only places of this kind (repeatable)",
                    choices=("priority", "review", "recommendation", "decision", "action",
                             "figure", "other"))  # fmt: skip
     p.set_defaults(func=cmd_themes)
 
     p = sub.add_parser("eval", help="score a gold question file")
-    p.add_argument("questions", type=Path)
-    p.add_argument("-k", type=int, nargs="+", default=[5, 10])
-    p.add_argument("--json", action="store_true")
+    p.add_argument("questions", type=Path, help="a gold question file (JSON lines)")
+    p.add_argument("-k", type=int, nargs="+", default=[5, 10], help="cut-offs (default 5 10)")
+    p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument(
         "--misses", action="store_true", help="list the gold quotes missing from the top k"
     )

@@ -357,6 +357,33 @@ def test_widget_with_its_own_key_answers_only_from_its_origin(
         live.thread.join(timeout=10)
 
 
+def test_widget_says_plainly_when_the_service_cannot_be_reached(
+    browser: object, live_server: LiveServer, host_port: int, tmp_path: Path
+) -> None:
+    """Not a bare "Failed to fetch": which service, and what to do."""
+    down = f"http://127.0.0.1:{_free_port()}/"  # nothing listens there
+    site = tmp_path / "intranet"
+    site.mkdir()
+    (site / "index.html").write_text(
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>Intranet</title></head>"
+        f'<body><div data-boardpapers data-api="{down}"></div>'
+        f'<script src="{live_server.url}/static/widget.js"></script></body></html>',
+        encoding="utf-8",
+    )
+    httpd = _serve_host_page(site, host_port)
+    context = browser.new_context()  # type: ignore[attr-defined]
+    try:
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{host_port}/")
+        answer = ask(page, FIRST, 1).locator(".bp-answer").inner_text()  # type: ignore[attr-defined]
+        assert f"The papers service at {down} cannot be reached" in answer, answer
+        assert "Failed to fetch" not in answer
+    finally:
+        context.close()
+        httpd.shutdown()
+        httpd.server_close()
+
+
 @dataclass
 class ListServer:
     live: LiveServer

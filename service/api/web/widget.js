@@ -186,7 +186,7 @@
       for (const name of [...new Set(documents.map((d) => d.body))].sort()) {
         body.append(el("option", { value: name, text: name }));
       }
-    }).catch(() => { status.textContent = "Could not load the list of bodies."; });
+    }).catch(() => { status.textContent = `The papers service at ${api} cannot be reached; questions will fail until it is back.`; });
 
     question.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -248,8 +248,13 @@
         });
         if (!finished) throw new Error("The answer stopped before it was complete.");
       } catch (error) {
-        turn.fail(error.message || String(error));
-        status.textContent = "Something went wrong: " + (error.message || error);
+        // fetch gives only "Failed to fetch" when the service is down or refuses this page's
+        // origin: say which, and what to do.
+        const message = error instanceof TypeError
+          ? `The papers service at ${api} cannot be reached: it may be down, or it does not allow this page (${location.origin}); ask its administrator to add it to BOARDPAPERS_CORS_ORIGINS.`
+          : error.message || String(error);
+        turn.fail(message);
+        status.textContent = "Something went wrong: " + message;
       } finally {
         busy = false;
         ask.disabled = false;
