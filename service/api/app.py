@@ -33,6 +33,7 @@ from service.api.routes import (
 )
 from service.api.routes.web import WEB_DIR
 from service.container import Services, build_app_stores, build_services
+from service.health import HealthChecks
 from service.input_text import TextLimits
 from service.llm.errors import UpstreamError, UpstreamTimeout
 from service.settings import Settings
@@ -57,6 +58,7 @@ def create_app(
         lifespan=_few_threads(settings.work_slots),
     )
     app.state.services = services
+    app.state.health = HealthChecks(services)
     app.state.work_slots = WorkSlots(settings.work_slots, settings.work_wait_seconds)
     app.state.text_limits = TextLimits(settings.max_question_chars, settings.max_theme_chars)
     # The app's own data folder, not the services': tests share a read-only corpus index.

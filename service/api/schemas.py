@@ -233,7 +233,10 @@ class AskResponse(BaseModel):
 
 
 class Health(BaseModel):
-    status: str
+    status: str = Field(description='"ok", or "degraded" (with 503) when a part does not answer')
+    checks: dict[str, str] = Field(
+        default_factory=dict, description='Each part checked ("index", "llm"): "ok" or its fault'
+    )
     documents: int | None = Field(None, description="Live papers; shown to an admin key only.")
     chunks: int | None = Field(None, description="Live passages; shown to an admin key only.")
     answerer: str

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +18,7 @@ from fastapi.testclient import TestClient
 from ingest.reading.metadata import document_id
 from service.api.app import create_app
 from service.container import Services
+from service.llm.models import make_chat_model
 from service.settings import Settings
 
 REPORT_2015 = "2015-02-02-oxford-city-council-safer-communities-partnership-report"
@@ -334,6 +337,29 @@ def test_healthz_counts_what_is_indexed(client: TestClient) -> None:
     assert health["documents"] == len(CORPUS_PDFS)
     assert health["chunks"] == sum(doc["chunks"] for doc in documents)
     assert health["answerer"] == "extractive"
+    assert health["checks"] == {"index": "ok"}  # no LLM to check
+
+
+def test_healthz_is_degraded_while_the_llm_cannot_be_reached(
+    corpus_settings: Settings, corpus_services: Services, tmp_path: Path
+) -> None:
+    """An LLM endpoint nobody answers at: 503 "degraded", naming it; the index is fine."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"  # closed again before the probe
+    settings = corpus_settings.model_copy(
+        update={"data_dir": tmp_path, "answerer": "llm", "llm_base_url": dead, "llm_model": "m"}
+    )
+    services = dataclasses.replace(
+        corpus_services, settings=settings, llm=make_chat_model(settings)
+    )
+    with TestClient(create_app(settings, services=services)) as llm_client:
+        response = llm_client.get("/healthz")
+    assert response.status_code == 503
+    health = response.json()
+    assert health["status"] == "degraded"
+    assert health["checks"]["index"] == "ok"
+    assert health["checks"]["llm"].startswith(f"the LLM at {dead}/models cannot be reached")
 
 
 def test_home_page_is_html(client: TestClient) -> None:
