@@ -7,7 +7,8 @@ cannot be read is reported with its reason and skipped; the batch goes on.
 
 A document's id is given once and kept (`assign_document_ids`): a flat folder's papers are
 known by their file names, namesakes by their paths; a file moved or renamed with its bytes
-keeps its id and vectors. Symbolic links out of the folders are refused (`find_papers`).
+keeps its id and vectors. Symbolic links out of the folders are refused (`find_papers`), and a
+folder's files of a type not read here are reported as skipped, with what to do about them.
 """
 
 from __future__ import annotations
@@ -25,7 +26,13 @@ from tqdm import tqdm
 from ingest.models import DocumentMeta, Line, Page
 from ingest.reading.chunking import chunk_blocks
 from ingest.reading.extraction import extract
-from ingest.reading.loaders import SUPPORTED_SUFFIXES, UnreadableFileError, load_file, sha256_of
+from ingest.reading.loaders import (
+    SUPPORTED_SUFFIXES,
+    UnreadableFileError,
+    load_file,
+    sha256_of,
+    unsupported_reason,
+)
 from ingest.reading.metadata import (
     SIDECAR_NAME,
     describe,
@@ -100,7 +107,8 @@ class SourceFile:
 @dataclass
 class FoundPapers:
     files: list[SourceFile] = field(default_factory=list)
-    refused: list[FileReport] = field(default_factory=list)  # links out of the folders
+    # links out of the folders, and files of a type not read here
+    refused: list[FileReport] = field(default_factory=list)
 
 
 def find_papers(paths: Iterable[Path]) -> FoundPapers:
@@ -116,6 +124,10 @@ def find_papers(paths: Iterable[Path]) -> FoundPapers:
         if path.is_dir():
             root = path.resolve()
             entries = [(entry, entry.relative_to(path)) for entry in _folder_entries(path)]
+            found.refused.extend(
+                FileReport(str(entry), Outcome.SKIPPED, reason=unsupported_reason(entry.suffix))
+                for entry in _unsupported_files(path)
+            )
         else:
             root = path.parent.resolve()
             entries = [(path, Path(path.name))]
@@ -166,6 +178,27 @@ def _folder_entries(folder: Path) -> list[Path]:
             and name != SIDECAR_NAME and not _is_project_note(here / name)
         )  # fmt: skip
     return sorted(entries)
+
+
+# What a file manager or an editor leaves in a folder: not papers, and not worth a line.
+_SYSTEM_FILES = {"thumbs.db", "desktop.ini", "icon\r"}
+
+
+def _unsupported_files(folder: Path) -> list[Path]:
+    """The files under `folder` of a type not read here (a spreadsheet, an old .doc): each is
+    reported with what to do, not passed over in silence. Links are left to `find_papers`."""
+    unsupported: list[Path] = []
+    for directory, folder_names, file_names in os.walk(folder):
+        folder_names[:] = [name for name in folder_names if not name.startswith(".")]  # .git
+        here = Path(directory)
+        unsupported.extend(
+            here / name for name in file_names
+            if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES
+            and not (here / name).is_symlink() and (here / name).is_file()
+            and name != SIDECAR_NAME and name.lower() not in _SYSTEM_FILES
+            and not name.startswith("~$") and not _is_project_note(here / name)
+        )  # fmt: skip
+    return sorted(unsupported)
 
 
 def _is_project_note(path: Path) -> bool:

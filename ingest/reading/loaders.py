@@ -2,8 +2,11 @@
 
 PDFs are read page by page with pypdf; the text is pypdf's own extraction, and a visitor
 records where each line sits so the structure step can see paragraph gaps. Plain text and
-markdown become a single page each (they have no pages). Any file that cannot give usable
-text raises `UnreadableFileError` with a reason a person can act on.
+markdown become a single page each (they have no pages). Word documents (`docx_loader`) and
+web pages (`html_loader`) have no pages either, but do mark their headings: each top-level
+section is a page (`unpaged`). Any file that cannot give usable text raises
+`UnreadableFileError` with a reason a person can act on; so does a file of a type not read
+here, with what to do about it (`unsupported_reason`).
 """
 
 from __future__ import annotations
@@ -20,13 +23,50 @@ from pathlib import Path
 from typing import Any
 
 from ingest.models import Line, LoadedFile, Page
+from ingest.reading.docx_loader import DocxError, read_docx
+from ingest.reading.html_loader import read_html
 
 log = logging.getLogger(__name__)
 
 PDF_SUFFIXES = {".pdf"}
 TEXT_SUFFIXES = {".txt", ".text"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
-SUPPORTED_SUFFIXES = PDF_SUFFIXES | TEXT_SUFFIXES | MARKDOWN_SUFFIXES
+DOCX_SUFFIXES = {".docx"}
+HTML_SUFFIXES = {".html", ".htm"}
+SUPPORTED_SUFFIXES = (
+    PDF_SUFFIXES | TEXT_SUFFIXES | MARKDOWN_SUFFIXES | DOCX_SUFFIXES | HTML_SUFFIXES
+)
+_READ_HERE = "PDF, Word .docx, HTML, .txt or .md"
+# What to do with a file of a type not read here, by suffix.
+_UNSUPPORTED_ADVICE = {
+    ".doc": "an old Word format: open it in Word and save it as .docx (or PDF), then ingest that",
+    ".rtf": "rich text: save it as .docx or PDF, then ingest that",
+    ".odt": "an OpenDocument text: save it as .docx or PDF, then ingest that",
+    ".pages": "a Pages document: export it as .docx or PDF, then ingest that",
+    ".xls": "a spreadsheet, not a paper format we read: save the paper itself as PDF",
+    ".xlsx": "a spreadsheet, not a paper format we read: save the paper itself as PDF",
+    ".xlsm": "a spreadsheet, not a paper format we read: save the paper itself as PDF",
+    ".ods": "a spreadsheet, not a paper format we read: save the paper itself as PDF",
+    ".csv": "a data table, not a paper format we read: save the paper itself as PDF",
+    ".ppt": "slides, not a paper format we read: save them as PDF, then ingest that",
+    ".pptx": "slides, not a paper format we read: save them as PDF, then ingest that",
+    ".odp": "slides, not a paper format we read: save them as PDF, then ingest that",
+    ".msg": "an e-mail: save the paper it carries as its own file, then ingest that",
+    ".eml": "an e-mail: save the paper it carries as its own file, then ingest that",
+    ".zip": "an archive: unpack it into the folder, then ingest again",
+}
+_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".tif", ".tiff", ".bmp", ".webp"}
+
+
+def unsupported_reason(suffix: str) -> str:
+    """Why a file of this type is not read, and what to do about it."""
+    suffix = suffix.lower()
+    if suffix in _IMAGE_SUFFIXES:
+        advice = "an image: run OCR on it into a searchable PDF (`ocrmypdf`), then ingest that"
+    else:
+        advice = _UNSUPPORTED_ADVICE.get(suffix, f"not a paper format we read (use {_READ_HERE})")
+    return f"unsupported file type '{suffix or '(none)'}': {advice}"
+
 
 # Fewer words than this (of two letters or more) is not a document worth indexing.
 MIN_WORDS = 3
@@ -58,7 +98,7 @@ def load_file(path: Path) -> LoadedFile:
     """Read any supported file; raises `UnreadableFileError` for anything unusable."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise UnreadableFileError(path, f"unsupported file type '{suffix}' (use PDF, .txt or .md)")
+        raise UnreadableFileError(path, unsupported_reason(suffix))
     if not path.is_file():
         raise UnreadableFileError(path, "not found (or not a file)")
     try:
@@ -69,6 +109,10 @@ def load_file(path: Path) -> LoadedFile:
         if suffix in PDF_SUFFIXES:
             with _pdf_reader_warnings() as repairs:
                 pages, title = _read_pdf(path)
+        elif suffix in DOCX_SUFFIXES:
+            pages, title = _read_docx(path)
+        elif suffix in HTML_SUFFIXES:
+            pages, title = read_html(_decode_text(path, path.read_bytes()))
         else:
             pages, title = _read_text(path, markdown=suffix in MARKDOWN_SUFFIXES), None
     except OSError as exc:  # permissions, a file vanishing mid-read: the person can fix these
@@ -288,6 +332,13 @@ def _lines_from_pieces(pieces: list[tuple[str, float | None, float | None]]) -> 
             previous_y = y
         lines.append(Line(text=text.rstrip(), gap_before=gap, indent=x))
     return lines
+
+
+def _read_docx(path: Path) -> tuple[list[Page], str | None]:
+    try:
+        return read_docx(path)
+    except DocxError as exc:
+        raise UnreadableFileError(path, str(exc)) from exc
 
 
 def _read_text(path: Path, *, markdown: bool) -> list[Page]:

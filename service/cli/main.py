@@ -471,7 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", help="ingest files or folders of papers")
-    p.add_argument("paths", nargs="+", help="PDF, .md or .txt files, or folders of them")
+    p.add_argument("paths", nargs="+", help="PDF, .docx, .html, .md or .txt files, or folders")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for a running sync")
     p.set_defaults(func=cmd_ingest)

@@ -181,9 +181,9 @@ def test_text_file_of_stray_marks_is_refused(tmp_path: Path) -> None:
 
 
 def test_unsupported_and_missing_files_are_refused(tmp_path: Path) -> None:
-    docx = tmp_path / "minutes.docx"
-    docx.write_bytes(b"PK\x03\x04")
-    assert_outcome(docx, Refused(("unsupported file type '.docx'",)))
+    sheet = tmp_path / "minutes.xlsx"
+    sheet.write_bytes(b"PK\x03\x04")
+    assert_outcome(sheet, Refused(("unsupported file type '.xlsx'",)))
     assert_outcome(tmp_path / "gone.pdf", Refused(("not found",)))
 
 
