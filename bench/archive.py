@@ -1,0 +1,461 @@
+"""Archive-sized ingest and latency (issue 21): `../shared/corpus-archive/md` at two sizes.
+
+The archive (2,009 markdown minutes and agendas of one Irish council) is taken in a fixed
+shuffled order (`--seed`), so a slice is a mix of minutes and agendas of every district
+rather than whatever sorts first. Two sizes, one index that grows:
+
+1. the first `--small-files` files (default 70: about the Kent set's ~1.5k chunks);
+2. the first `--files` files (default all): the files of size 1 stay, the rest are added.
+
+Per size it ingests (`ingest_paths`, with its tqdm bar and an ETA on stderr), then times:
+the embedder's raw rate (`BundledEmbeddings().embed_documents`, the same loaded model, over
+`--sample` of the chunk texts just ingested, as the index embeds them) and ingest chunks/s
+against it; where ingest time went (reading, chunking, embedding, Chroma writes, manifest,
+keyword index rebuild); a re-ingest of the same files, unchanged (skipped by hash); index
+size on disk; peak RSS (sampled from /proc during each phase); and warm `/search` and `/ask`
+latency p50/p95 over real HTTP (uvicorn on loopback, a thread of this process) at 1 and at
+8 concurrent clients, each client over its own keep-alive connection, cycling through 20
+generic council questions `--rounds` times. Figures on stdout as a markdown table per size;
+progress on stderr. Prints figures, never passes or fails on them. Not for CI.
+
+    python -m bench.archive [--files N] [--small-files N] [--data-dir DIR] [--archive DIR]
+                            [--sample 500] [--rounds 2] [--seed 21] [--torch-threads N]
+
+`--data-dir` keeps the index (it must be empty or absent: this bench measures a fresh ingest);
+otherwise a temp folder is used and removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from bench.latency import (
+    PROJECT_ROOT,
+    dir_size_mb,
+    http_search,
+    log,
+    percentiles,
+    print_header,
+    run_header,
+    serving,
+    set_torch_threads,
+    settings_for,
+    time_calls,
+    torch_threads,
+)
+
+ARCHIVE = PROJECT_ROOT.parent / "shared" / "corpus-archive" / "md"
+
+# Generic questions anyone might put to a council's papers; deliberately not a gold set.
+QUESTIONS = [
+    "What was decided about the housing allocation scheme?",
+    "Who chaired the meeting?",
+    "What did the committee say about road safety?",
+    "Were any grants approved for community groups?",
+    "What was agreed about the annual budget?",
+    "Which members sent apologies?",
+    "What was said about public lighting?",
+    "Was there a motion on flooding?",
+    "What happened with the planning application?",
+    "What did the council decide about the town centre?",
+    "Were the minutes of the previous meeting adopted?",
+    "What was reported about roads maintenance and the roads programme?",
+    "What was discussed about tourism?",
+    "Was a vote taken, and what was the result?",
+    "What did the chief executive report?",
+    "What was said about derelict sites?",
+    "What did members ask about water services?",
+    "What was agreed about the casual trading bye-laws?",
+    "Were there any votes of sympathy?",
+    "What was decided about the date of the next meeting?",
+]
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text(encoding="utf-8").splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@contextmanager
+def peak_rss(every: float = 0.5) -> Iterator[list[float]]:
+    """This process's RSS (MB) sampled every `every` s while the block runs; max() is the peak."""
+    samples = [rss_mb()]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(every):
+            samples.append(rss_mb())
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield samples
+    finally:
+        stop.set()
+        thread.join()
+        samples.append(rss_mb())
+
+
+class Stopwatch:
+    """Seconds spent in named calls, by wrapping them for the length of a block."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    @contextmanager
+    def wrapping(self, owner: Any, attribute: str, name: str) -> Iterator[None]:
+        original = getattr(owner, attribute)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.seconds[name] += time.perf_counter() - start
+
+        setattr(owner, attribute, timed)
+        try:
+            yield
+        finally:
+            if isinstance(owner, type) or not hasattr(type(owner), attribute):
+                setattr(owner, attribute, original)
+            else:
+                delattr(owner, attribute)  # an instance: back to the class's method
+
+
+@contextmanager
+def ingest_stopwatch(index: Any) -> Iterator[Stopwatch]:
+    """Time the steps of `ingest_file`/`ingest_paths` on `index`: reading, blocks, chunking
+    (tokenizer counts included), extraction, embedding, Chroma writes, manifest writes, and
+    the keyword index + glossary rebuild at the end. The steps do not overlap."""
+    import ingest.pipeline as pipeline
+
+    watch = Stopwatch()
+    wraps = [
+        (pipeline, "load_file", "read file"),
+        (pipeline, "blocks_from_pages", "blocks"),
+        (pipeline, "chunk_blocks", "chunking"),
+        (pipeline, "extract", "extraction"),
+        (index.embeddings, "embed_documents", "embedding"),
+        (index.manifest, "stage", "manifest writes"),
+        (index.manifest, "publish", "manifest writes"),
+        (index, "refresh_keyword_index", "keyword index + glossary rebuild"),
+    ]
+    with _all_wrapped(watch, wraps):
+        yield watch
+
+
+@contextmanager
+def _all_wrapped(watch: Stopwatch, wraps: list[tuple[Any, str, str]]) -> Iterator[None]:
+    if not wraps:
+        yield
+        return
+    owner, attribute, name = wraps[0]
+    with watch.wrapping(owner, attribute, name), _all_wrapped(watch, wraps[1:]):
+        yield
+
+
+@contextmanager
+def chroma_write_timer(index: Any, watch: Stopwatch) -> Iterator[None]:
+    """Chroma upserts and deletes timed through the collection `_chroma` yields."""
+    original = index._chroma
+
+    @contextmanager
+    def timed_chroma() -> Iterator[Any]:
+        with original() as collection:
+            yield _TimedCollection(collection, watch)
+
+    index._chroma = timed_chroma
+    try:
+        yield
+    finally:
+        del index._chroma
+
+
+class _TimedCollection:
+    def __init__(self, collection: Any, watch: Stopwatch) -> None:
+        self._collection = collection
+        self._watch = watch
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._collection, name)
+        if name not in ("upsert", "delete", "add"):
+            return attribute
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return attribute(*args, **kwargs)
+            finally:
+                self._watch.seconds[f"chroma {name}"] += time.perf_counter() - start
+
+        return timed
+
+
+def archive_files(archive: Path, seed: int) -> list[Path]:
+    files = sorted(p for p in archive.iterdir() if p.is_file() and p.suffix.lower() == ".md")
+    random.Random(seed).shuffle(files)
+    return files
+
+
+def raw_embed_rate(services: Any, sample: int, seed: int) -> tuple[int, float]:
+    """(texts, passages/s) of `embed_documents` over `sample` live chunk texts as ingest
+    embeds them (`context_text()`), in the index's own batch size, model already loaded."""
+    chunks = services.index.manifest.live_chunks()
+    picked = random.Random(seed).sample(chunks, min(sample, len(chunks)))
+    texts = [chunk.context_text() for chunk in picked]
+    embeddings = services.index.embeddings
+    embeddings.embed_documents(texts[:32])  # warm
+    start = time.perf_counter()
+    embeddings.embed_documents(texts)
+    return len(texts), len(texts) / (time.perf_counter() - start)
+
+
+def concurrent_latency(
+    url: str, route: str, clients: int, rounds: int
+) -> tuple[dict[str, float], float]:
+    """Each of `clients` threads, over its own connection, sends every question `rounds`
+    times (starting at its own offset); the per-request percentiles and requests/s."""
+    samples: list[float] = []
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+    ready = threading.Barrier(clients + 1)
+
+    def client(n: int) -> None:
+        call, close = http_search(url, 5, route=route)
+        queries = (QUESTIONS[n:] + QUESTIONS[:n]) * rounds
+        try:
+            ready.wait()
+            mine = time_calls(call, queries)
+            with lock:
+                samples.extend(mine)
+        except BaseException as error:  # reported after the join
+            errors.append(error)
+        finally:
+            close()
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    ready.wait()
+    start = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    if errors:
+        raise RuntimeError(f"{route} at {clients} clients failed: {errors[0]!r}")
+    return percentiles(samples), len(samples) / elapsed
+
+
+def measure_size(
+    label: str, files: list[Path], services: Any, args: argparse.Namespace, embedded_before: int
+) -> dict[str, Any]:
+    from ingest.pipeline import Outcome, ingest_paths
+    from service.api.app import create_app
+
+    index = services.index
+    log(f"[{label}] ingesting {len(files)} files ({embedded_before} chunks already in)…")
+    with ingest_stopwatch(index) as watch, chroma_write_timer(index, watch), peak_rss() as rss:
+        start = time.perf_counter()
+        report = ingest_paths(files, index, progress=True)
+        ingest_s = time.perf_counter() - start
+    failed = [f for f in report.files if f.reason]
+    for f in failed[:5]:
+        log(f"  {f.outcome}: {f.path}: {f.reason}")
+    chunks = index.chunk_count()
+    embedded = report.embedded_chunks
+    log(f"[{label}] {embedded} chunks embedded in {ingest_s:.0f} s; {chunks} live; reingest…")
+    with peak_rss() as rss_again:
+        start = time.perf_counter()
+        again = ingest_paths(files, index)
+        reingest_s = time.perf_counter() - start
+    log(f"[{label}] raw embedder rate over {args.sample} chunk texts…")
+    sample_n, raw_rate = raw_embed_rate(services, args.sample, args.seed)
+    disk_mb = dir_size_mb(index.settings.data_dir)
+    latency: dict[str, tuple[dict[str, float], float]] = {}
+    with peak_rss() as rss_serve, serving(create_app(services.settings, services=services)) as url:
+        for route in ("/search", "/ask"):
+            call, close = http_search(url, 5, route=route)
+            try:
+                log(f"[{label}] warm-up {route}…")
+                time_calls(call, QUESTIONS)
+            finally:
+                close()
+            for clients in (1, 8):
+                log(f"[{label}] {route} at {clients} client(s)…")
+                latency[f"{route} ×{clients}"] = concurrent_latency(
+                    url, route, clients, args.rounds
+                )
+    return {
+        "label": label,
+        "files": len(files),
+        "documents": len(index.documents()),
+        "outcomes": {o.value: report.count(o) for o in Outcome},
+        "failed": len(failed),
+        "chunks": chunks,
+        "embedded": embedded,
+        "ingest_s": ingest_s,
+        "chunks_per_s": embedded / ingest_s if ingest_s else 0.0,
+        "raw_rate": raw_rate,
+        "raw_sample": sample_n,
+        "steps": dict(watch.seconds),
+        "reingest_s": reingest_s,
+        "reingest_unchanged": again.count(Outcome.UNCHANGED),
+        "disk_mb": disk_mb,
+        "rss_ingest_mb": max(rss),
+        "rss_reingest_mb": max(rss_again),
+        "rss_serve_mb": max(rss_serve),
+        "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "latency": latency,
+    }
+
+
+def print_size(figures: dict[str, Any], wall_s: float) -> None:
+    f = figures
+    print(f"### {f['label']}: {f['files']} files, {f['chunks']} chunks\n")
+    print("| figure | value |\n|---|---|")
+    rows = [
+        ("files ingested (outcomes)", f"{f['files']} ({_outcomes(f['outcomes'])})"),
+        ("live documents / chunks", f"{f['documents']} / {f['chunks']}"),
+        ("chunks embedded this ingest", f"{f['embedded']}"),
+        ("ingest wall time", f"{f['ingest_s']:.1f} s"),
+        ("ingest rate", f"{f['chunks_per_s']:.1f} chunks/s"),
+        (
+            f"raw embedder rate ({f['raw_sample']} of these chunk texts)",
+            f"{f['raw_rate']:.1f} passages/s",
+        ),
+        ("ingest rate / raw embedder rate", f"{f['chunks_per_s'] / f['raw_rate']:.2f}"),
+        ("re-ingest, unchanged", f"{f['reingest_s']:.1f} s ({f['reingest_unchanged']} skipped)"),
+        ("index size on disk (data folder)", f"{f['disk_mb']:.1f} MB"),
+        ("peak RSS: ingest / re-ingest / serving", _rss(f)),
+        ("ru_maxrss so far (whole process)", f"{f['ru_maxrss_mb']:.0f} MB"),
+        ("bench wall time so far", f"{wall_s:.0f} s"),
+    ]
+    for name, value in rows:
+        print(f"| {name} | {value} |")
+    steps = sorted(f["steps"].items(), key=lambda item: -item[1])
+    accounted = sum(seconds for _, seconds in steps)
+    print("\nWhere ingest time went (seconds, of the ingest wall time):\n")
+    print("| step | s | share of ingest |\n|---|---|---|")
+    for name, seconds in steps:
+        print(f"| {name} | {seconds:.1f} | {100 * seconds / f['ingest_s']:.0f}% |")
+    rest = f["ingest_s"] - accounted
+    print(f"| rest (hashing, ids, metadata, sweep, …) | {rest:.1f} | "
+          f"{100 * rest / f['ingest_s']:.0f}% |")  # fmt: skip
+    print("\nWarm latency over real HTTP (k=5; /ask with its defaults):\n")
+    print("| route × clients | n | p50 ms | p95 ms | max ms | req/s |\n|---|---|---|---|---|---|")
+    for name, (row, rate) in f["latency"].items():
+        print(
+            f"| {name} | {row['n']} | {row['p50_ms']} | {row['p95_ms']} | "
+            f"{row['max_ms']} | {rate:.1f} |"
+        )
+    print()
+
+
+def _outcomes(outcomes: dict[str, int]) -> str:
+    return ", ".join(f"{n} {name}" for name, n in outcomes.items() if n)
+
+
+def _rss(f: dict[str, Any]) -> str:
+    return f"{f['rss_ingest_mb']:.0f} / {f['rss_reingest_mb']:.0f} / {f['rss_serve_mb']:.0f} MB"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.archive",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--archive", type=Path, default=ARCHIVE)
+    parser.add_argument("--small-files", type=int, default=70, help="files in the first size")
+    parser.add_argument("--files", type=int, help="files in the larger size (default: all)")
+    parser.add_argument("--data-dir", type=Path, help="ingest here and keep it (empty/absent)")
+    parser.add_argument("--sample", type=int, default=500, help="chunk texts for the raw rate")
+    parser.add_argument("--rounds", type=int, default=2, help="passes over the questions")
+    parser.add_argument("--seed", type=int, default=21, help="order of the archive's files")
+    parser.add_argument("--torch-threads", type=int, help="torch intra-op threads to use")
+    args = parser.parse_args(argv)
+    set_torch_threads(args.torch_threads)
+    if args.data_dir is not None and args.data_dir.exists() and any(args.data_dir.iterdir()):
+        parser.error(f"{args.data_dir} is not empty: this bench measures a fresh ingest")
+
+    files = archive_files(args.archive, args.seed)
+    large = len(files) if args.files is None else min(args.files, len(files))
+    sizes = [min(args.small_files, large)]
+    if large > sizes[0]:
+        sizes.append(large)
+    header = run_header()
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
+        data_dir = args.data_dir or Path(tmp) / "boardpapers"
+        from service.container import build_services
+
+        services = build_services(settings_for(data_dir))
+        log("loading the embedding model…")
+        services.index.embeddings.embed_documents(["warm"])
+        results: list[tuple[dict[str, Any], float]] = []
+        embedded_before = 0
+        for number, size in enumerate(sizes):
+            label = "Kent-sized slice" if number == 0 else f"{size} files"
+            if size == len(files):
+                label += " (whole archive)"
+            figures = measure_size(label, files[:size], services, args, embedded_before)
+            embedded_before = figures["chunks"]
+            results.append((figures, time.perf_counter() - start))
+        print_header(header)
+        print(
+            f"Archive `{args.archive}` ({len(files)} files), shuffled with seed {args.seed}; "
+            f"sizes run: {', '.join(map(str, sizes))} files, one growing index at {data_dir}"
+            f"{'' if args.data_dir else ' (temp, removed)'}; torch threads {torch_threads()}; "
+            f"{len(QUESTIONS)} generic questions × {args.rounds} rounds per client.\n"
+        )
+        for figures, wall in results:
+            print_size(figures, wall)
+        if len(results) > 1:
+            print_growth([figures for figures, _ in results])
+    return 0
+
+
+def print_growth(results: list[dict[str, Any]]) -> None:
+    small, big = results[0], results[-1]
+    times = big["chunks"] / small["chunks"] if small["chunks"] else 0.0
+    print(f"### Growth: {small['chunks']} → {big['chunks']} chunks (×{times:.1f})\n")
+    print("| figure | small | large | ratio |\n|---|---|---|---|")
+    pairs: list[tuple[str, Callable[[dict[str, Any]], float]]] = [
+        ("ingest chunks/s", lambda f: f["chunks_per_s"]),
+        ("keyword index rebuild s", lambda f: f["steps"].get(_KW, 0.0)),
+        ("re-ingest unchanged s", lambda f: f["reingest_s"]),
+        ("disk MB", lambda f: f["disk_mb"]),
+        ("peak RSS serving MB", lambda f: f["rss_serve_mb"]),
+        *(
+            (f"{name} p50 ms", _p50(name))
+            for name in ("/search ×1", "/search ×8", "/ask ×1", "/ask ×8")
+        ),
+    ]
+    for name, get in pairs:
+        a, b = get(small), get(big)
+        print(f"| {name} | {a:.1f} | {b:.1f} | {b / a if a else 0.0:.2f} |")
+    print()
+
+
+_KW = "keyword index + glossary rebuild"
+
+
+def _p50(name: str) -> Callable[[dict[str, Any]], float]:
+    return lambda f: float(f["latency"][name][0]["p50_ms"])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
