@@ -100,7 +100,17 @@ class ThemeScanner:
         candidates = _cooccurring_terms(corpus, matched)
         known = {t.stems for t in terms}
         terms += nearest_corpus_terms(phrases, candidates, known, self.embed)
-        return _unique(terms)
+        terms = _unique(terms)
+        if admitted is None:
+            return terms
+        # An acronym's long form or a stand-in found only in papers the caller may not read
+        # would name what they say: kept are the reader's own words and terms found here.
+        return [
+            term for term in terms
+            if term.source == "theme" or any(
+                corpus.paragraphs[pos].chunk.doc_id in admitted for pos in corpus.find(term)
+            )
+        ]  # fmt: skip
 
     def _coherent_anchors(self, phrases: list[str], corpus: CorpusParagraphs) -> list[Term]:
         """The phrases' single-word stand-ins whose own passages are about the phrase."""
@@ -127,12 +137,11 @@ class ThemeScanner:
         kinds: list[PlaceKind] | None = None,
     ) -> ThemeScan:
         corpus = self.corpus()
+        documents = self.index.documents()
         admitted = {
-            doc.meta.doc_id
-            for doc in self.index.documents()
-            if filters is None or filters.admits(doc.meta)
+            doc.meta.doc_id for doc in documents if filters is None or filters.admits(doc.meta)
         }
-        terms = self.terms(theme, admitted)
+        terms = self.terms(theme, admitted if len(admitted) < len(documents) else None)
         found: dict[int, list[Token]] = {}
         for term in terms:
             for position, hit in corpus.find(term).items():
