@@ -28,6 +28,7 @@ otherwise a temp folder is used and removed.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import tempfile
@@ -53,6 +54,7 @@ from bench.latency import (
     time_calls,
     torch_threads,
 )
+from bench.load import rss_mb, sampling
 
 ARCHIVE = PROJECT_ROOT.parent / "shared" / "corpus-archive" / "md"
 
@@ -81,31 +83,15 @@ QUESTIONS = [
 ]
 
 
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text(encoding="utf-8").splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 @contextmanager
 def peak_rss(every: float = 0.5) -> Iterator[list[float]]:
-    """This process's RSS (MB) sampled every `every` s while the block runs; max() is the peak."""
-    samples = [rss_mb()]
-    stop = threading.Event()
-
-    def sample() -> None:
-        while not stop.wait(every):
-            samples.append(rss_mb())
-
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
-    try:
+    """This process's RSS (MB) sampled every `every` s while the block runs, and at its start
+    and end; max() is the peak."""
+    pid = os.getpid()
+    with sampling(pid, every) as samples:
+        samples.append(rss_mb(pid))
         yield samples
-    finally:
-        stop.set()
-        thread.join()
-        samples.append(rss_mb())
+    samples.append(rss_mb(pid))
 
 
 class Stopwatch:

@@ -307,6 +307,17 @@ def test_widget_embedded_in_a_page_on_another_origin(
         httpd.server_close()
 
 
+def _intranet_page(path: Path, body: str, service_url: str, script_attributes: str = "") -> None:
+    """A page of another site embedding the widget: `body`, then the widget's script tag."""
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>Intranet</title></head>"
+        f'<body>{body}<script src="{service_url}/static/widget.js" {script_attributes}>'
+        "</script></body></html>",
+        encoding="utf-8",
+    )
+
+
 def test_widget_with_its_own_key_answers_only_from_its_origin(
     browser: object, corpus_services: Services, host_port: int, tmp_path: Path
 ) -> None:
@@ -321,14 +332,8 @@ def test_widget_with_its_own_key_answers_only_from_its_origin(
     _, elsewhere = keys.create("other widget", "public", origins=("https://elsewhere.example",))
     live = _serve(create_app(settings, services=corpus_services), _free_port())
     site = tmp_path / "intranet"
-    site.mkdir()
     for name, key in (("ours.html", ours), ("elsewhere.html", elsewhere)):
-        (site / name).write_text(
-            "<!doctype html><html lang=en><head><meta charset=utf-8><title>Intranet</title>"
-            "</head><body><div data-boardpapers></div>"
-            f'<script src="{live.url}/static/widget.js" data-key="{key}"></script></body></html>',
-            encoding="utf-8",
-        )
+        _intranet_page(site / name, "<div data-boardpapers></div>", live.url, f'data-key="{key}"')
     httpd = _serve_host_page(site, host_port)
     context = browser.new_context()  # type: ignore[attr-defined]
     try:
@@ -363,13 +368,8 @@ def test_widget_says_plainly_when_the_service_cannot_be_reached(
     """Not a bare "Failed to fetch": which service, and what to do."""
     down = f"http://127.0.0.1:{_free_port()}/"  # nothing listens there
     site = tmp_path / "intranet"
-    site.mkdir()
-    (site / "index.html").write_text(
-        "<!doctype html><html lang=en><head><meta charset=utf-8><title>Intranet</title></head>"
-        f'<body><div data-boardpapers data-api="{down}"></div>'
-        f'<script src="{live_server.url}/static/widget.js"></script></body></html>',
-        encoding="utf-8",
-    )
+    _intranet_page(site / "index.html", f'<div data-boardpapers data-api="{down}"></div>',
+                   live_server.url)  # fmt: skip
     httpd = _serve_host_page(site, host_port)
     context = browser.new_context()  # type: ignore[attr-defined]
     try:
