@@ -54,6 +54,9 @@ class Outcome(StrEnum):
     MOVED = "moved"  # the same bytes at a new place: same id, same chunks and vectors
     UNCHANGED = "unchanged"
     SKIPPED = "skipped"  # the file gives no usable text, or is refused; the reason says why
+    # A folder's file of a type not read here (a spreadsheet, an old .doc): told once per run
+    # with what to do, but not a failure, so a sync from cron does not fail for ever over it.
+    NOT_READ = "not read"
     FAILED = "failed"  # something went wrong on our side; the reason says what
 
 
@@ -125,7 +128,7 @@ def find_papers(paths: Iterable[Path]) -> FoundPapers:
             root = path.resolve()
             entries = [(entry, entry.relative_to(path)) for entry in _folder_entries(path)]
             found.refused.extend(
-                FileReport(str(entry), Outcome.SKIPPED, reason=unsupported_reason(entry.suffix))
+                FileReport(str(entry), Outcome.NOT_READ, reason=unsupported_reason(entry.suffix))
                 for entry in _unsupported_files(path)
             )
         else:
