@@ -79,6 +79,8 @@ class KeywordIndex:
         it cannot be read whole (the caller then keeps or rebuilds its own)."""
         import bm25s
 
+        if not folder.exists():  # a new data folder, or removed meanwhile: nothing to read
+            return None
         try:
             version = folder.resolve(strict=True)
             stamp = json.loads((version / _STAMP).read_text(encoding="utf-8"))
