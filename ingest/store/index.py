@@ -185,11 +185,11 @@ class PaperIndex:
         """
         where: dict[str, Any] | None = None
         if filters is not None and filters != SearchFilters():
-            live = self.live_versions()
-            versions = self.live_versions(filters)
+            documents = self.manifest.documents()
+            versions = [d.version for d in documents if filters.admits(d.meta)]
             if not versions:
                 return []
-            if len(versions) < len(live):  # filters that admit every paper need no `where`
+            if len(versions) < len(documents):  # filters that admit every paper need no `where`
                 where = {"version": {"$in": versions}}
         with self._chroma() as collection:
             result = collection.query(

@@ -15,6 +15,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from ingest.store.sqlite import SQLiteStore
 
@@ -45,6 +46,15 @@ class ApiKey:
 
     def usable(self, now: datetime) -> bool:
         return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+    def listing(self, now: datetime) -> dict[str, Any]:
+        """What `keys list` and `GET /admin/keys` show of the key: never its secret."""
+        return {
+            "id": self.id, "name": self.name, "role": self.role, "state": self.state(now),
+            "origins": list(self.origins),
+            "created": self.created_at.isoformat(timespec="seconds"),
+            "expires": self.expires_at.isoformat(timespec="seconds") if self.expires_at else None,
+        }  # fmt: skip
 
     def state(self, now: datetime) -> str:
         if self.revoked_at is not None:

@@ -75,12 +75,7 @@ def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
     now = datetime.now(UTC)
-    rows = [
-        {"id": k.id, "name": k.name, "role": k.role, "state": k.state(now),
-         "origins": list(k.origins), "created": k.created_at.isoformat(timespec="seconds"),
-         "expires": k.expires_at.isoformat(timespec="seconds") if k.expires_at else None}
-        for k in key_store(settings).all_keys()
-    ]  # fmt: skip
+    rows = [key.listing(now) for key in key_store(settings).all_keys()]
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0

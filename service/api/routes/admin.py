@@ -45,11 +45,7 @@ class IngestRequest(BaseModel):
 @router.get("/admin/keys")
 def list_keys(stores: StoresDep) -> list[dict[str, Any]]:
     now = datetime.now(UTC)
-    return [
-        {"id": k.id, "name": k.name, "role": k.role, "state": k.state(now),
-         "origins": list(k.origins), "created": k.created_at, "expires": k.expires_at}
-        for k in stores.gate.keys.all_keys()
-    ]  # fmt: skip
+    return [key.listing(now) for key in stores.gate.keys.all_keys()]
 
 
 @router.post("/admin/keys", status_code=201)
