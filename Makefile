@@ -18,7 +18,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
-setup: $(VENV)/.installed
+# Debian's tesseract, for scanned pages (does nothing where it is installed). Not fatal: without
+# it a scanned paper is refused saying what to do, and everything else works.
+ocr:
+	-sh scripts/install-ocr.sh
+
+setup: $(VENV)/.installed ocr
 
 ingest: setup
 	$(BIN)/boardpapers ingest corpus/

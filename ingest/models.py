@@ -23,6 +23,7 @@ class Line:
 class Page:
     number: int  # 1-based, as a reader of the PDF counts
     lines: tuple[Line, ...]
+    ocr: bool = False  # its text was read from its picture by OCR, not from a text layer
 
     @property
     def text(self) -> str:
@@ -39,6 +40,11 @@ class LoadedFile:
     pages: tuple[Page, ...]
     pdf_title: str | None = None
     repairs: tuple[str, ...] = ()
+
+    @property
+    def ocr_pages(self) -> tuple[int, ...]:
+        """The numbers of the pages whose text was read by OCR."""
+        return tuple(page.number for page in self.pages if page.ocr)
 
 
 class BlockKind(StrEnum):
@@ -90,6 +96,7 @@ class Chunk:
     kind: str
     char_start: int
     char_end: int
+    ocr: bool = False  # some of its text was read by OCR from a scanned page
     meta: DocumentMeta = field(repr=False, default=None)  # type: ignore[assignment]
 
     def context_text(self) -> str:

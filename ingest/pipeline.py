@@ -37,8 +37,10 @@ from ingest.reading.metadata import (
     SIDECAR_NAME,
     describe,
     document_id_candidates,
+    inferred_note,
     read_sidecar,
 )
+from ingest.reading.ocr import mark_read_by_ocr
 from ingest.reading.restriction import FRONT_PAGES, find_restriction
 from ingest.reading.structure import blocks_from_pages
 from ingest.reading.versions import document_version
@@ -71,6 +73,8 @@ class FileReport:
     repairs: tuple[str, ...] = ()  # read, but the PDF reader had to mend it: worth a look
     moved_from: str | None = None  # the path the document was recorded at before this run
     access_note: str | None = None  # why the paper is held from the public, or its new level
+    ocr_pages: tuple[int, ...] = ()  # the pages whose text was read by OCR (scanned pages)
+    inferred: str | None = None  # the metadata no sidecar gave, as read from the paper
 
 
 @dataclass
@@ -329,7 +333,7 @@ def ingest_file(source: SourceFile, doc_id: str, index: PaperIndex) -> FileRepor
             index.restate_document(restated)  # its chunks and vectors stand
             note = f"access {live.meta.access} → {restated.access}, not embedded again"
             return FileReport(str(path), Outcome.UPDATED, doc_id, live.pages, 0, access_note=note)
-        loaded = load_file(path)
+        loaded = load_file(path, ocr=index.settings.ocr)
         # the bytes read, should the file have changed since
         version = document_version(loaded.sha256, index.settings.chunk_max_tokens)
         blocks = blocks_from_pages(loaded.pages)
@@ -338,7 +342,8 @@ def ingest_file(source: SourceFile, doc_id: str, index: PaperIndex) -> FileRepor
         sidecar = read_sidecar(path.parent)
         restriction = find_restriction(loaded.pages)
         held = index.settings.held_access if restriction else None
-        meta = describe(path, blocks, loaded.pdf_title, sidecar, doc_id, held)
+        first_page = loaded.pages[0].text if loaded.pages else ""
+        meta = describe(path, blocks, loaded.pdf_title, sidecar, doc_id, held, first_page)
         access_note = (
             f"held as {held}: {restriction.reason()}"
             if restriction
@@ -355,10 +360,12 @@ def ingest_file(source: SourceFile, doc_id: str, index: PaperIndex) -> FileRepor
             return FileReport(
                 str(path), Outcome.MOVED, doc_id, live.pages, 0,
                 repairs=loaded.repairs, moved_from=moved_from, access_note=access_note,
+                ocr_pages=loaded.ocr_pages,
             )  # fmt: skip
         # (Moved to where it is called otherwise: the title is in every chunk's vector.)
         count = getattr(index.embeddings, "count_tokens", _approximate_tokens)
         chunks = chunk_blocks(blocks, meta, version, count, index.settings.chunk_max_tokens)
+        mark_read_by_ocr(chunks, loaded.ocr_pages)
         extraction = extract(blocks).to_json()
         index.replace_document(meta, version, location, loaded.pages, chunks, extraction)
     except UnreadableFileError as exc:
@@ -373,6 +380,7 @@ def ingest_file(source: SourceFile, doc_id: str, index: PaperIndex) -> FileRepor
     return FileReport(
         str(path), outcome, doc_id, len(loaded.pages), len(chunks),
         repairs=loaded.repairs, moved_from=moved_from, access_note=access_note,
+        ocr_pages=loaded.ocr_pages, inferred=inferred_note(meta, sidecar),
     )  # fmt: skip
 
 

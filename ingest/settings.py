@@ -42,6 +42,12 @@ class IngestSettings(BaseSettings):
         "embedding model reads 256, so more would never be searched.",
     )
     embedding_batch_size: int = Field(32, ge=1, description="Texts embedded per model call.")
+    ocr: bool = Field(
+        True,
+        description="Read by OCR (Debian's tesseract: scripts/install-ocr.sh) each PDF page with"
+        " no usable text layer: a scan, or a scan whose old OCR is junk. Off, or with tesseract"
+        " missing, a paper with no usable text is refused saying what to do.",
+    )
     held_access: str = Field(
         "exempt",
         min_length=1,

@@ -162,7 +162,7 @@ def _backfill_extraction(path: Path, doc_id: str, index: PaperIndex) -> None:
     if index.manifest.extraction(doc_id) is not None:
         return
     try:
-        loaded = load_file(path)
+        loaded = load_file(path, ocr=index.settings.ocr)
     except UnreadableFileError:
         return
     live = index.document(doc_id)

@@ -1,12 +1,14 @@
 """Loaders: a file on disk → its pages of lines.
 
 PDFs are read page by page with pypdf; the text is pypdf's own extraction, and a visitor
-records where each line sits so the structure step can see paragraph gaps. Plain text and
-markdown become a single page each (they have no pages). Word documents (`docx_loader`) and
-web pages (`html_loader`) have no pages either, but do mark their headings: each top-level
-section is a page (`unpaged`). Any file that cannot give usable text raises
-`UnreadableFileError` with a reason a person can act on; so does a file of a type not read
-here, with what to do about it (`unsupported_reason`).
+records where each line sits so the structure step can see paragraph gaps. A page with no
+usable text layer (a scan, or a scan whose old OCR is junk) is read by OCR instead (`ocr`)
+when that is on: page by page, so a good paper with one scanned page has that page read.
+Plain text and markdown become a single page each (they have no pages). Word documents
+(`docx_loader`) and web pages (`html_loader`) have no pages either, but do mark their
+headings: each top-level section is a page (`unpaged`). Any file that cannot give usable text
+raises `UnreadableFileError` with a reason a person can act on; so does a file of a type not
+read here, with what to do about it (`unsupported_reason`).
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ import statistics
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from ingest.models import Line, LoadedFile, Page
 from ingest.reading.docx_loader import DocxError, read_docx
 from ingest.reading.html_loader import read_html
+from ingest.reading.ocr import OcrError, OcrLine, describe_pages, pdf_pages, tesseract_installed
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +99,11 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_file(path: Path) -> LoadedFile:
-    """Read any supported file; raises `UnreadableFileError` for anything unusable."""
+def load_file(path: Path, *, ocr: bool = False) -> LoadedFile:
+    """Read any supported file; raises `UnreadableFileError` for anything unusable.
+
+    `ocr`: read by OCR the PDF pages with no usable text layer (the `BOARDPAPERS_OCR`
+    setting; ingest passes it); without it such a paper is refused saying what to do."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnreadableFileError(path, unsupported_reason(suffix))
@@ -106,9 +114,11 @@ def load_file(path: Path) -> LoadedFile:
             raise UnreadableFileError(path, "the file is empty (0 bytes): copy it again")
         sha = sha256_of(path)
         repairs: list[str] = []
+        attempt = OcrAttempt(OcrState.OFF)
         if suffix in PDF_SUFFIXES:
             with _pdf_reader_warnings() as repairs:
                 pages, title = _read_pdf(path)
+            pages, attempt = _read_weak_pages_by_ocr(path, pages, ocr=ocr)
         elif suffix in DOCX_SUFFIXES:
             pages, title = _read_docx(path)
         elif suffix in HTML_SUFFIXES:
@@ -117,7 +127,7 @@ def load_file(path: Path) -> LoadedFile:
             pages, title = _read_text(path, markdown=suffix in MARKDOWN_SUFFIXES), None
     except OSError as exc:  # permissions, a file vanishing mid-read: the person can fix these
         raise UnreadableFileError(path, f"cannot be read ({exc.strerror or exc})") from exc
-    _check_text_quality(path, pages, is_pdf=suffix in PDF_SUFFIXES)
+    _check_text_quality(path, pages, is_pdf=suffix in PDF_SUFFIXES, ocr=attempt)
     return LoadedFile(
         path=str(path),
         sha256=sha,
@@ -161,44 +171,163 @@ def _pdf_reader_warnings() -> Iterator[list[str]]:
             logger.propagate = propagate
 
 
-def _check_text_quality(path: Path, pages: list[Page], *, is_pdf: bool) -> None:
-    """Refuse text that is absent or junk, saying what the person can do about it."""
-    tokens = "\n".join(page.text for page in pages).split()
+@dataclass(frozen=True)
+class _TextCounts:
+    """How much of a text is words, numbers or glyph codes: the quality rules' measures."""
+
+    tokens: list[str]
+    glyphs: int
+    usable: int  # words or numbers
+    words: int
+
+    @classmethod
+    def of(cls, text: str) -> _TextCounts:
+        tokens = text.split()
+        words = sum(1 for token in tokens if _is_word(token))
+        return cls(
+            tokens=tokens,
+            glyphs=sum(1 for token in tokens if _GLYPH_NAMES.fullmatch(token)),
+            usable=words + sum(1 for token in tokens if _NUMBER.fullmatch(token)),
+            words=words,
+        )
+
+    @property
+    def junk(self) -> bool:
+        """Glyph codes or noise: worth nothing to a reader, whatever else is there."""
+        return bool(self.tokens) and (
+            self.glyphs / len(self.tokens) >= MAX_GLYPH_SHARE
+            or self.usable / len(self.tokens) < MIN_USABLE_SHARE
+        )
+
+    @property
+    def usable_text(self) -> bool:
+        return not self.junk and self.words >= MIN_WORDS
+
+
+class OcrState(Enum):
+    OFF = "off"  # the setting is off (or the file is not a PDF)
+    MISSING = "missing"  # on, but tesseract is not installed
+    NOT_NEEDED = "not needed"  # every page has a usable text layer
+    READ = "read"  # the weak pages were read by OCR
+    FAILED = "failed"  # OCR could not read a page; `detail` says why
+
+
+@dataclass(frozen=True)
+class OcrAttempt:
+    """What OCR did for a file: its refusal, if any, says what to do accordingly."""
+
+    state: OcrState
+    detail: str = ""
+    pages: tuple[int, ...] = ()  # the pages OCR was asked to read
+
+
+def _read_weak_pages_by_ocr(
+    path: Path, pages: list[Page], *, ocr: bool
+) -> tuple[list[Page], OcrAttempt]:
+    """The pages, each with no usable text layer read by OCR where that reads better."""
+    weak = [page.number for page in pages if not _TextCounts.of(page.text).usable_text]
+    if not weak:
+        return pages, OcrAttempt(OcrState.NOT_NEEDED)
+    if not ocr:
+        return pages, OcrAttempt(OcrState.OFF)
+    if not tesseract_installed():
+        return pages, OcrAttempt(OcrState.MISSING)
+    by_number = {page.number: page for page in pages}
+    try:
+        with pdf_pages(path) as reader:
+            for number in weak:
+                by_number[number] = _better_reading(by_number[number], reader.read(number))
+    except OcrError as exc:
+        # The pages not read keep their text layer: a paper it makes usable is read as it
+        # was before OCR, and one it does not is refused saying why OCR failed.
+        log.warning("%s: OCR failed (%s); its text layer is used as it is", path.name, exc)
+        attempt = OcrAttempt(OcrState.FAILED, detail=str(exc), pages=tuple(weak))
+    else:
+        attempt = OcrAttempt(OcrState.READ, pages=tuple(weak))
+    return [by_number[page.number] for page in pages], attempt
+
+
+def _better_reading(page: Page, read: list[OcrLine]) -> Page:
+    """The OCR reading of a page whose text layer is junk (junk helps no reader, so even
+    nothing is better), or that reads more words than the layer without being junk itself
+    (marks in a map or a photo read as letters); else the page as it was."""
+    pieces: list[tuple[str, float | None, float | None]] = [
+        (("\n" if index else "") + line.text, line.baseline, line.left)
+        for index, line in enumerate(read)
+    ]
+    reading = Page(page.number, tuple(_lines_from_pieces(pieces)) if read else (), ocr=bool(read))
+    layer_counts, reading_counts = _TextCounts.of(page.text), _TextCounts.of(reading.text)
+    if layer_counts.junk or (not reading_counts.junk and reading_counts.words > layer_counts.words):
+        return reading
+    return page
+
+
+def _pdf_advice(ocr: OcrAttempt, *, has_layer: bool) -> str:
+    """What to do about a PDF that gives no usable text, given what OCR did with it."""
+    tool = "`ocrmypdf --force-ocr`" if has_layer else "`ocrmypdf`"
+    match ocr.state:
+        case OcrState.READ:
+            return "scan its pages again, sharper (300 dpi or more), if they do hold text"
+        case OcrState.MISSING:
+            return (
+                "install Tesseract so that ingest reads scanned pages by OCR "
+                "(`sh scripts/install-ocr.sh`, or `apt-get install tesseract-ocr "
+                f"tesseract-ocr-eng`), or run OCR on it ({tool}) and ingest the result"
+            )
+        case OcrState.FAILED:
+            return (
+                f"OCR could not read it ({ocr.detail}): run OCR on it ({tool}) and ingest "
+                "the result"
+            )
+        case _:
+            return (
+                f"run OCR on it ({tool}) and ingest the result, or turn ingest's own OCR on "
+                "(BOARDPAPERS_OCR=true)"
+            )
+
+
+def _check_text_quality(
+    path: Path, pages: list[Page], *, is_pdf: bool, ocr: OcrAttempt | None = None
+) -> None:
+    """Refuse text that is absent or junk, saying what the person can do about it (for a
+    PDF, by what OCR did with it)."""
+    ocr = ocr or OcrAttempt(OcrState.OFF)
+    read = ocr.state is OcrState.READ
+    even = f", even read by OCR ({describe_pages(ocr.pages)})" if read else ""
+    counts = _TextCounts.of("\n".join(page.text for page in pages))
+    tokens = counts.tokens
     if not tokens:
-        raise UnreadableFileError(
-            path,
-            "no text layer: it looks scanned or image-only; run OCR on it (for example "
-            "`ocrmypdf`) and ingest the result"
-            if is_pdf
-            else "the file has no text",
+        if not is_pdf:
+            raise UnreadableFileError(path, "the file has no text")
+        found = (
+            f"no text{even}: its pages look like pictures or drawings"
+            if read
+            else "no text layer: it looks scanned or image-only"
         )
-    glyphs = sum(1 for token in tokens if _GLYPH_NAMES.fullmatch(token))
-    if glyphs / len(tokens) >= MAX_GLYPH_SHARE:
+        raise UnreadableFileError(path, f"{found}; {_pdf_advice(ocr, has_layer=False)}")
+    if counts.glyphs / len(tokens) >= MAX_GLYPH_SHARE:
         raise UnreadableFileError(
             path,
-            f"the text layer is glyph codes, not words (e.g. '{_first_glyph_token(tokens)}'): "
-            "its fonts have no character map; re-export the PDF with Unicode fonts embedded, "
-            "or run OCR on it (`ocrmypdf --force-ocr`) and ingest the result",
+            f"the text{even or ' layer'} is glyph codes, not words (e.g. "
+            f"'{_first_glyph_token(tokens)}'): its fonts have no character map; re-export the "
+            f"PDF with Unicode fonts embedded, or {_pdf_advice(ocr, has_layer=True)}",
         )
-    usable = sum(1 for token in tokens if _is_word(token) or _NUMBER.fullmatch(token))
-    if usable / len(tokens) < MIN_USABLE_SHARE:
+    if counts.usable / len(tokens) < MIN_USABLE_SHARE:
+        share = f"only {counts.usable} of {len(tokens)} pieces"
         raise UnreadableFileError(
             path,
-            f"the text layer is unreadable: only {usable} of {len(tokens)} pieces of text are "
-            "words or numbers (poor OCR or stray marks); run OCR on it again "
-            "(`ocrmypdf --force-ocr`) and ingest the result"
+            f"the text{' layer' if not read else ''} is unreadable{even}: {share} of text are "
+            f"words or numbers (poor OCR or stray marks); {_pdf_advice(ocr, has_layer=True)}"
             if is_pdf
-            else f"not readable text: only {usable} of {len(tokens)} pieces are words or "
-            "numbers (is it really a text file?)",
+            else f"not readable text: {share} are words or numbers (is it really a text file?)",
         )
-    words = sum(1 for token in tokens if _is_word(token))
-    if words < MIN_WORDS:
+    if counts.words < MIN_WORDS:
+        found = f"almost no text{even} ({counts.words} word{'s' if counts.words != 1 else ''})"
+        if not is_pdf:
+            raise UnreadableFileError(path, found)
+        advice = _pdf_advice(ocr, has_layer=True)
         raise UnreadableFileError(
-            path,
-            f"almost no text ({words} word{'s' if words != 1 else ''}): if it is scanned, run "
-            "OCR on it and ingest the result"
-            if is_pdf
-            else f"almost no text ({words} word{'s' if words != 1 else ''})",
+            path, f"{found}: {advice if read else 'if it is scanned, ' + advice}"
         )
 
 

@@ -1,7 +1,8 @@
 """Document metadata: title, body, date, type and access for each paper.
 
 A sidecar `metadata.json` in the file's folder is the authority (publishers know their
-papers); anything it does not give is inferred from the file name and the text.
+papers); anything it does not give is read from the paper's front sheet (`front_sheet`), then
+from its file name. `Described.inferred` names what was not given, for the ingest report.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from ingest.models import Block, BlockKind, DocumentMeta
+from ingest.reading.front_sheet import FrontSheet, date_in_name, read_front_sheet
 
 SIDECAR_NAME = "metadata.json"
+UNKNOWN_BODY = "Unknown body"
 
 _DATE_PREFIX = re.compile(r"^(?P<y>\d{4})-(?P<m>\d{2})(?:-(?P<d>\d{2}))?")
 _DOC_TYPES: list[tuple[str, re.Pattern[str]]] = [
@@ -74,32 +77,48 @@ def describe(
     sidecar: dict[str, dict[str, Any]],
     doc_id: str | None = None,
     held_access: str | None = None,
+    first_page: str = "",
 ) -> DocumentMeta:
     """The paper's metadata; `doc_id` as assigned for its place (default: from its name);
     `held_access`: the level the paper is held at for marking itself not for the public,
-    where the sidecar gives no `access`."""
+    where the sidecar gives no `access`; `first_page`: its first page's text, whose front
+    sheet says what the sidecar does not."""
     entry = sidecar.get(path.name, {})
+    sheet = read_front_sheet(first_page) if first_page else FrontSheet()
     return DocumentMeta(
         doc_id=doc_id or document_id(path),
         source=path.name,
-        title=str(entry.get("title") or _infer_title(path, blocks, pdf_title)),
-        body=str(entry.get("body") or _infer_body(path)),
-        date=entry.get("date") or _infer_date(path),
-        doc_type=str(entry.get("doc_type") or _infer_type(path)),
+        title=str(entry.get("title") or _infer_title(path, blocks, pdf_title, sheet, first_page)),
+        body=str(entry.get("body") or sheet.body or _infer_body(path)),
+        date=entry.get("date") or sheet.date or date_in_name(path.stem),
+        doc_type=str(entry.get("doc_type") or sheet.doc_type or _infer_type(path)),
         access=str(entry.get("access") or held_access or "public"),
         url=entry.get("url"),
     )
 
 
-def _infer_date(path: Path) -> str | None:
-    match = _DATE_PREFIX.match(path.stem)
-    if not match:
-        return None
-    return f"{match['y']}-{match['m']}-{match['d'] or '01'}"
+def inferred_note(meta: DocumentMeta, sidecar: dict[str, dict[str, Any]]) -> str | None:
+    """What of `meta` the sidecar did not give, as the ingest report shows it."""
+    entry = sidecar.get(meta.source, {})
+    parts = [
+        f"{name} {value!r}" if value and value != UNKNOWN_BODY else f"no {name}"
+        for name, key, value in (
+            ("title", "title", meta.title),
+            ("body", "body", meta.body),
+            ("date", "date", meta.date),
+            ("type", "doc_type", meta.doc_type),
+        )
+        if not entry.get(key)
+    ]
+    return "inferred " + ", ".join(parts) if parts else None
 
 
 def _name_parts(path: Path) -> list[str]:
+    """A name of the form "2024-12-05_body_title" in its parts after the date ("body",
+    "title"); any other name is one part ("SF424_page2" names no body)."""
     stem = _DATE_PREFIX.sub("", path.stem).strip("_- ")
+    if not _DATE_PREFIX.match(path.stem):
+        return [stem] if stem else []
     return [part for part in stem.split("_") if part]
 
 
@@ -107,17 +126,50 @@ def _infer_body(path: Path) -> str:
     parts = _name_parts(path)
     if len(parts) >= 2:
         return parts[0].replace("-", " ").title()
-    return "Unknown body"
+    return UNKNOWN_BODY
 
 
-def _infer_title(path: Path, blocks: list[Block], pdf_title: str | None) -> str:
-    if pdf_title and len(pdf_title) > 3 and not pdf_title.lower().endswith((".doc", ".docx")):
+def _infer_title(
+    path: Path, blocks: list[Block], pdf_title: str | None, sheet: FrontSheet, first_page: str
+) -> str:
+    """The front sheet's subject; else the PDF's own title if the paper prints it (a title
+    like "Agenda Template" or "Binder1" left by the tool that made the PDF is not on the
+    page); else the file's name when it is made of words; else the first heading."""
+    if sheet.title:
+        return sheet.title
+    if pdf_title and _printed(pdf_title, first_page):
         return pdf_title
+    named = _title_from_name(path)
+    if named:
+        return named
     for block in blocks[:10]:
         if block.kind is BlockKind.HEADING and len(block.text) > 8:
             return block.text
+    return path.stem
+
+
+_WORD = re.compile(r"[A-Za-z]{3,}")
+# A title names at least this many words of three letters or more ("Binder1", "THE REPORT" no).
+MIN_TITLE_WORDS = 2
+
+
+def _printed(title: str, page: str) -> bool:
+    words = {w.lower() for w in _WORD.findall(title)} - {"the", "and", "for"}
+    printed = {w.lower() for w in _WORD.findall(page)}
+    return len(words) >= MIN_TITLE_WORDS and words <= printed
+
+
+def _title_from_name(path: Path) -> str | None:
+    """The file's name as a title: the part after a leading date and body
+    ("2016-05-12_scrutiny_sop-partnership-protocol" → "Sop partnership protocol"), or the
+    name as it stands when written in words ("Appendix H - Reserves Policy")."""
     parts = _name_parts(path)
-    return (parts[-1] if parts else path.stem).replace("-", " ").capitalize()
+    name = parts[-1] if parts else ""
+    if len(_WORD.findall(name)) < MIN_TITLE_WORDS:
+        return None
+    if name == name.lower():  # a slug: "community-safety-agreement-2017-18"
+        return name.replace("-", " ").replace("_", " ").capitalize()
+    return " ".join(name.replace("_", " ").split())
 
 
 def _infer_type(path: Path) -> str:

@@ -15,7 +15,9 @@ import hashlib
 # Bump whenever the same file would be stored differently: what the loaders read, the
 # structure (blocks, headings, sections), chunking, extraction or the metadata described.
 # 2: a heading set right above another introduces it; dates and addresses head no section.
-READING_RULES = 2
+# 3: PDF pages with no usable text layer are read by OCR, and their chunks say so.
+# 4: title, body, meeting date and type from the paper's front sheet and its file name.
+READING_RULES = 4
 
 
 def document_version(file_sha256: str, chunk_max_tokens: int) -> str:

@@ -336,8 +336,9 @@ class PaperIndex:
         return keyword
 
 
-def _chroma_metadata(chunk: Chunk) -> dict[str, str | int]:
+def _chroma_metadata(chunk: Chunk) -> dict[str, str | int | bool]:
     return {
+        "ocr": chunk.ocr,
         "doc_id": chunk.doc_id,
         "version": chunk.version,
         "page": chunk.page,

@@ -8,6 +8,7 @@ Only `ingest.index` writes here.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import asdict
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.models import Chunk, DocumentMeta, Page
+from ingest.store.disk_full import DataDiskFull
 from ingest.store.sqlite import SQLiteStore
 
 _SCHEMA = """
@@ -28,7 +30,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     chunk_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, version TEXT NOT NULL,
     ordinal INTEGER NOT NULL, text TEXT NOT NULL, page INTEGER NOT NULL,
     page_end INTEGER NOT NULL, section TEXT NOT NULL, paragraph TEXT, kind TEXT NOT NULL,
-    char_start INTEGER NOT NULL, char_end INTEGER NOT NULL
+    char_start INTEGER NOT NULL, char_end INTEGER NOT NULL, ocr INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS chunks_by_version ON chunks (doc_id, version, ordinal);
 CREATE TABLE IF NOT EXISTS pages (
@@ -45,7 +47,7 @@ CREATE TABLE IF NOT EXISTS extractions (
 _DOC_FIELDS = ("doc_id", "source", "title", "body", "date", "doc_type", "access", "url")
 _CHUNK_COLUMNS = (
     "chunk_id, doc_id, version, ordinal, text, page, page_end, section, paragraph, kind, "
-    "char_start, char_end"
+    "char_start, char_end, ocr"
 )
 
 
@@ -66,6 +68,15 @@ class StoredDocument:
 class Manifest(SQLiteStore):
     def __init__(self, path: Path) -> None:
         super().__init__(path, _SCHEMA)
+        self._add_ocr_column()
+
+    def _add_ocr_column(self) -> None:
+        """A manifest made before chunks said whether OCR read them gets the column (its
+        chunks were all read from text layers)."""
+        with contextlib.suppress(DataDiskFull), self.connection() as connection:
+            columns = {row[1] for row in connection.execute("PRAGMA table_info(chunks)")}
+            if "ocr" not in columns:
+                connection.execute("ALTER TABLE chunks ADD COLUMN ocr INTEGER NOT NULL DEFAULT 0")
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -161,7 +172,10 @@ class Manifest(SQLiteStore):
         metas = {doc.meta.doc_id: doc.meta for doc in self.documents()}
         return [
             # sqlite3.Row iterates over values, so its keys() are needed here.
-            Chunk(**{key: row[key] for key in row.keys()}, meta=metas[row["doc_id"]])  # noqa: SIM118
+            Chunk(
+                **{key: row[key] for key in row.keys()} | {"ocr": bool(row["ocr"])},  # noqa: SIM118
+                meta=metas[row["doc_id"]],
+            )
             for row in rows
         ]
 
@@ -179,10 +193,10 @@ class Manifest(SQLiteStore):
                 "DELETE FROM pages WHERE doc_id = ? AND version = ?", (meta.doc_id, version)
             )
             connection.executemany(
-                f"INSERT INTO chunks ({_CHUNK_COLUMNS}) VALUES ({','.join('?' * 12)})",
+                f"INSERT INTO chunks ({_CHUNK_COLUMNS}) VALUES ({','.join('?' * 13)})",
                 [
                     (c.chunk_id, c.doc_id, c.version, c.ordinal, c.text, c.page, c.page_end,
-                     c.section, c.paragraph, c.kind, c.char_start, c.char_end)
+                     c.section, c.paragraph, c.kind, c.char_start, c.char_end, int(c.ocr))
                     for c in chunks
                 ],
             )  # fmt: skip

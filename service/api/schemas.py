@@ -192,6 +192,11 @@ class CitationOut(BaseModel):
     chunk_id: str
     url: str
     verified: bool
+    ocr: bool = Field(
+        False,
+        description="The quoted passage was read by OCR from a scanned page: its words are "
+        "the OCR's reading, so check the page itself (`url`) before relying on a figure.",
+    )
     document: DocumentOut
 
     @classmethod
@@ -201,7 +206,7 @@ class CitationOut(BaseModel):
             n=citation.n, quote=citation.quote, page=citation.page, page_end=citation.page_end,
             paragraph=chunk.paragraph, section=chunk.section, chunk_id=chunk.chunk_id,
             url=file_url(chunk.doc_id, citation.page), verified=citation.verified,
-            document=DocumentOut.of(chunk.meta),
+            ocr=chunk.ocr, document=DocumentOut.of(chunk.meta),
         )  # fmt: skip
 
 

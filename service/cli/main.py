@@ -44,14 +44,19 @@ def _repairs_note(repairs: tuple[str, ...]) -> str:
 
 
 def _file_note(item: FileReport) -> str:
-    """Why a file was not read, where a moved one was, why it is held from the public, or
-    what the PDF reader mended."""
+    """Why a file was not read, where a moved one was, why it is held from the public, which
+    pages were read by OCR, what the PDF reader mended, and what of its title, body, date and
+    type was read from the paper for want of a sidecar."""
+    from ingest.reading.ocr import describe_pages
+
     if item.reason:
         return item.reason
     notes = [
         f"document {item.doc_id}, was at {item.moved_from}" if item.moved_from else "",
         item.access_note or "",
+        f"{describe_pages(item.ocr_pages)} read by OCR" if item.ocr_pages else "",
         _repairs_note(item.repairs),
+        item.inferred or "",
     ]
     return "; ".join(note for note in notes if note)
 
@@ -241,7 +246,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
             else f"{result.page}"
         )
         where = f"p. {pages}" + (f", para {result.paragraph}" if result.paragraph else "")
-        print(f"[{rank}] {doc.title} ({doc.body}, {doc.date}) {where}")
+        print(f"[{rank}] {doc.title} ({doc.body}, {doc.date or 'undated'}) {where}")
         if result.section:
             print(f"    § {result.section}")
         print("    " + result.text.replace("\n\n", "\n    "))
@@ -282,7 +287,8 @@ def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
     if not docs:
         print("No documents yet: run `boardpapers ingest corpus/`.")
     for doc in docs:
-        print(f"{doc.id}\n    {doc.title} — {doc.body}, {doc.date}; {doc.pages} pages, "
+        dated = doc.date or "undated"
+        print(f"{doc.id}\n    {doc.title} — {doc.body}, {dated}; {doc.pages} pages, "
               f"{doc.chunks} chunks; {doc.source}")  # fmt: skip
     return 0
 

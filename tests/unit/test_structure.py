@@ -283,17 +283,20 @@ def test_sidecar_metadata_for_the_pack(pack: Pack) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "body", "date", "doc_type"),
+    ("name", "body", "date", "doc_type", "title"),
     [
-        ("2023-11-09_cabinet_budget-minutes.pdf", "Cabinet", "2023-11-09", "minutes"),
+        ("2023-11-09_cabinet_budget-minutes.pdf", "Cabinet", "2023-11-09", "minutes",
+         "Budget minutes"),
         ("2019-04_scrutiny-panel_annual-report.pdf", "Scrutiny Panel", "2019-04-01",
-         "annual report"),
-        ("coordination-notes.pdf", "Unknown body", None, "meeting notes"),
-        ("2021-01-20_audit-committee_treasury.pdf", "Audit Committee", "2021-01-20", "paper"),
+         "annual report", "Annual report"),
+        ("coordination-notes.pdf", "Unknown body", None, "meeting notes", "Coordination notes"),
+        ("2021-01-20_audit-committee_treasury.pdf", "Audit Committee", "2021-01-20", "paper",
+         None),
+        ("Scan0001.pdf", "Unknown body", None, "paper", None),
     ],
 )  # fmt: skip
 def test_metadata_inferred_without_a_sidecar_entry(
-    tmp_path: Path, name: str, body: str, date: str | None, doc_type: str
+    tmp_path: Path, name: str, body: str, date: str | None, doc_type: str, title: str | None
 ) -> None:
     path = Path(shutil.copy(KEY_POINTS, tmp_path / name))
     loaded = load_file(path)
@@ -301,9 +304,11 @@ def test_metadata_inferred_without_a_sidecar_entry(
     meta = describe(path, blocks, loaded.pdf_title, read_sidecar(tmp_path))
     assert (meta.body, meta.date, meta.doc_type, meta.access) == (body, date, doc_type, "public")
     assert meta.doc_id == document_id(path)
-    # No sidecar and no PDF title: the paper's first heading names it.
+    # No sidecar and no PDF title: a file name of two words or more names it, else the
+    # paper's first heading does.
     assert loaded.pdf_title is None
-    assert meta.title == next(b.text for b in blocks if b.kind is BlockKind.HEADING)
+    first_heading = next(b.text for b in blocks if b.kind is BlockKind.HEADING)
+    assert meta.title == (title or first_heading)
 
 
 def test_ingest_records_sidecar_and_inferred_metadata(

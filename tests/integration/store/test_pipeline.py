@@ -255,9 +255,14 @@ def test_cli_ingest_prints_a_line_per_file_and_fails_when_one_is_skipped(
     assert code == 1
     lines = out.splitlines()
     good = next(line for line in lines if line.startswith(KEY_POINTS.name))
-    name, outcome, pages, chunks = good.split()
+    name, outcome, pages, chunks, note = good.split(maxsplit=4)
     assert (name, outcome, pages) == (KEY_POINTS.name, "added", "2")
     assert int(chunks) > 0
+    # no sidecar here: what was read from the paper and its name is shown
+    assert note == (
+        "inferred title 'Key points', body 'Sop Coordination Group', date '2017-07-05', "
+        "type 'meeting notes'"
+    )
     skipped = next(line for line in lines if line.startswith(encrypted.name))
     assert skipped.split()[1:4] == ["skipped", "0", "0"]
     assert "encrypted with a password" in skipped
