@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup run ingest serve test lint bench clean browser
+.PHONY: setup run ingest serve test lint bench clean browser ocr
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,10 +28,15 @@ setup: $(VENV)/.installed ocr
 ingest: setup
 	$(BIN)/boardpapers ingest corpus/
 
-serve: setup
-	$(BIN)/boardpapers serve --host 127.0.0.1 --port 8000
+# Where `make run` / `make serve` listen: `make run PORT=8123` (or HOST=…) on the command
+# line; `:=`, so a PORT or HOST already in the environment (a PaaS's, a shell's) is not taken.
+HOST := 127.0.0.1
+PORT := 8000
 
-# Ingest the sample papers (unchanged files cost nothing) and serve on http://127.0.0.1:8000
+serve: setup
+	$(BIN)/boardpapers serve --host $(HOST) --port $(PORT)
+
+# Ingest the sample papers (unchanged files cost nothing) and serve on http://$(HOST):$(PORT)
 run: ingest serve
 
 lint: setup

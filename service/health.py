@@ -1,5 +1,11 @@
-"""Whether the parts the service depends on answer: the index (Chroma, embedded or a server)
-and, when answers use one, the LLM's endpoint.
+"""Whether the parts the service depends on answer.
+
+- `run` (`/healthz`): the index (Chroma, embedded or a server) and, when answers use one, the
+  LLM's endpoint.
+- `ready` (`/readyz`, for a load balancer or an orchestrator's readiness probe): Chroma answers,
+  papers are indexed and the keyword index is loaded for what is live now (loaded here when a
+  sync has changed it, as the next search would), and the LLM's endpoint can be reached when
+  answers use one.
 
 The LLM is asked for nothing: its endpoint is only reached (any HTTP reply will do, even 401),
 so a health probe costs no tokens. Results are kept a few seconds, so a load balancer polling
@@ -10,6 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -35,28 +42,74 @@ class Checks:
         return all(state == "ok" for state in self.parts.values())
 
 
-class HealthChecks:
-    def __init__(self, services: Services) -> None:
-        self.services = services
+class _Kept:
+    """A check's last result, kept `KEEP_SECONDS`; one check at a time."""
+
+    def __init__(self, check: Callable[[], Checks]) -> None:
+        self.check = check
         self._lock = threading.Lock()
         self._last: tuple[float, Checks] | None = None
 
-    def run(self) -> Checks:
+    def get(self) -> Checks:
         with self._lock:
             if self._last is not None and time.monotonic() - self._last[0] < KEEP_SECONDS:
                 return self._last[1]
-            checks = self._checked()
+            checks = self.check()
             self._last = (time.monotonic(), checks)
             return checks
 
-    def _checked(self) -> Checks:
-        parts: dict[str, str] = {}
-        chunks: int | None = None
+
+class HealthChecks:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._health = _Kept(self._checked)
+        self._readiness = _Kept(self._ready)
+
+    def run(self) -> Checks:
+        """Liveness: the index answers, and the LLM's endpoint when answers use one."""
+        return self._health.get()
+
+    def ready(self) -> Checks:
+        """Readiness: Chroma answers, papers are indexed with their keyword index loaded, and
+        the LLM's endpoint can be reached when answers use one."""
+        return self._readiness.get()
+
+    def _ready(self) -> Checks:
+        chunks, fault = self._counted()
+        chroma = f"Chroma ({self._chroma_place()}) does not answer ({fault})" if fault else "ok"
+        parts = {"chroma": chroma, "index": self._index_loaded()}
+        return self._with_llm(parts, chunks)
+
+    def _chroma_place(self) -> str:
+        settings = self.services.settings
+        if settings.chroma_mode == "server":
+            return f"the server at {settings.chroma_host}:{settings.chroma_port}"
+        return f"embedded, in {settings.chroma_path}"
+
+    def _index_loaded(self) -> str:
+        index = self.services.index
         try:
-            chunks = self.services.index.chunk_count()
-            parts["index"] = "ok"
+            if not index.documents():
+                return "no papers are indexed: run `boardpapers ingest PATH` or `sync DIR`"
+            if not len(index.keyword_index()):
+                return "the keyword index holds no passages: run `boardpapers sync DIR`"
+        except Exception as error:  # a manifest or keyword index that cannot be read
+            return f"the index cannot be read ({_fault(error)})"
+        return "ok"
+
+    def _checked(self) -> Checks:
+        chunks, fault = self._counted()
+        parts = {"index": f"the index does not answer ({fault})" if fault else "ok"}
+        return self._with_llm(parts, chunks)
+
+    def _counted(self) -> tuple[int | None, str | None]:
+        """The store's chunk count, or what went wrong asking for it."""
+        try:
+            return self.services.index.chunk_count(), None
         except Exception as error:  # any failure of the store is what this reports
-            parts["index"] = f"the index does not answer ({type(error).__name__}: {error})"
+            return None, _fault(error)
+
+    def _with_llm(self, parts: dict[str, str], chunks: int | None) -> Checks:
         if self.services.llm is not None:
             parts["llm"] = self._llm_reached()
         return Checks(parts, chunks)
@@ -70,3 +123,7 @@ class HealthChecks:
         except httpx.HTTPError as error:
             return f"the LLM at {url} cannot be reached ({type(error).__name__})"
         return "ok"
+
+
+def _fault(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"

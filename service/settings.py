@@ -20,6 +20,19 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class Settings(IngestSettings):
     host: str = Field("127.0.0.1", description="Address `boardpapers serve` binds to.")
     port: int = Field(8000, description="Port `boardpapers serve` listens on.")
+    workers: int = Field(
+        1,
+        ge=1,
+        description="Processes `boardpapers serve` answers with (`--workers`). Each loads the"
+        " model (~800 MB) and has its own work slots and rate limits; `/metrics` sums them all."
+        " On 2 cores one is enough.",
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="How `boardpapers serve` logs: 'text' (uvicorn's lines), or 'json', one"
+        " object per line (time, level, logger, pid, message; an access line's method, path,"
+        " route, status and duration_ms) for a log collector.",
+    )
     serve_torch_threads: int = Field(
         1,
         ge=1,

@@ -44,6 +44,12 @@ HARD_PDFS = SHARED / "pdfs-hard"
 AGENDA_PACK = CORPUS / "2024-12-05_oxfordshire-health-wellbeing-board_agenda-pack.pdf"
 KEY_POINTS = CORPUS / "2017-07-05_sop-coordination-group_key-points.pdf"
 PROTOCOL = CORPUS / "2016-05-12_performance-scrutiny-committee_sop-partnership-protocol.pdf"
+# Debian's Chromium, driven by Playwright (scripts/install-browser.sh installs it)
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
 
 
 # Tests needing any of these load the model or ingest papers: the slow tier. The last three
@@ -189,3 +195,15 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
     heartbeat = f"http://127.0.0.1:{port}/api/v2/heartbeat"
     with running_server(command, heartbeat, folder / "server.log", timeout=60):
         yield "127.0.0.1", port
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.fail("no /usr/bin/chromium: run scripts/install-browser.sh (make test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -3,7 +3,8 @@ the rate limit, and the audit row written when the response has been sent.
 
 The routes then read only what their caller may: `caller.narrow(filters)` for both indexes,
 `readable_or_404` for a document asked for by id. The page, its static files, the API docs
-and `/healthz` need no key (the health check's counts are an admin's alone).
+and the `/healthz` and `/readyz` probes need no key (counts, and why a part is not ready,
+are an admin's alone); `/metrics` needs an admin key once keys exist.
 """
 
 from __future__ import annotations
@@ -16,16 +17,18 @@ import anyio
 from fastapi import Depends, HTTPException, Request
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ingest.store.manifest import StoredDocument
 from service.access.audit import AuditRow, ReadRecord
 from service.access.gate import NotAuthorised
 from service.access.roles import Caller
+from service.api.response_status import ResponseStatus
 from service.container import AppStores, Services
 
-# Paths anyone may fetch: the chat page and its files, the API's docs, the health check.
-_OPEN_PREFIXES = ("/static/", "/docs", "/redoc", "/openapi.json", "/healthz")
+# Paths anyone may fetch: the chat page and its files (the API docs' too), the API's docs,
+# the health and readiness probes.
+_OPEN_PREFIXES = ("/static/", "/docs", "/openapi.json", "/healthz", "/readyz")
 # Routes that read papers (or, for an admin, keys and the log), and so are audited.
 _READING_PREFIXES = ("/search", "/ask", "/themes", "/documents", "/admin")
 
@@ -77,14 +80,8 @@ class AccessGuard:
     ) -> None:
         stores: AppStores = scope["app"].state.stores
         started, at = time.perf_counter(), datetime.now(UTC)
-        status = 500
 
-        async def sent(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        sent = ResponseStatus(send)
         try:
             await self.app(scope, receive, sent)
         finally:
@@ -93,7 +90,7 @@ class AccessGuard:
                 at=at, key_id=caller.key_id, key_name=caller.name, role=caller.role,
                 method=scope["method"], route=route, asked=read.asked, filters=read.filters,
                 documents={doc: sorted(pages) for doc, pages in sorted(read.documents.items())},
-                status=status, latency_ms=(time.perf_counter() - started) * 1000,
+                status=sent.code, latency_ms=(time.perf_counter() - started) * 1000,
             )  # fmt: skip
             await anyio.to_thread.run_sync(stores.audit.append, row)
 

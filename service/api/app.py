@@ -1,7 +1,10 @@
-"""The FastAPI application, built by `create_app(settings, …)` from real components."""
+"""The FastAPI application, built by `create_app(settings, …)` from real components;
+`serving_app` is the same app as `boardpapers serve` runs it, in each worker."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -19,10 +22,10 @@ from langchain_core.language_models import BaseChatModel
 from ingest.store.disk_full import DataDiskFull
 from service.api.access import AccessGuard
 from service.api.body_limit import BodyLimit
-from service.api.deps import WorkSlots
 from service.api.routes import (
     admin,
     ask,
+    docs,
     documents,
     health,
     search,
@@ -36,7 +39,12 @@ from service.container import Services, build_app_stores, build_services
 from service.health import HealthChecks
 from service.input_text import TextLimits
 from service.llm.errors import UpstreamError, UpstreamTimeout
+from service.observability.metrics import Metrics
+from service.observability.requests import RequestObserver
+from service.observability.slots import CountedWorkSlots
 from service.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def create_app(
@@ -56,10 +64,15 @@ def create_app(
         summary="Cited answers and passages from local-government board papers.",
         version="0.1.0",
         lifespan=_few_threads(settings.work_slots),
+        docs_url=None,  # served from the package by routes/docs.py, not from a CDN
+        redoc_url=None,
     )
     app.state.services = services
     app.state.health = HealthChecks(services)
-    app.state.work_slots = WorkSlots(settings.work_slots, settings.work_wait_seconds)
+    app.state.metrics = metrics = Metrics(services.index)
+    app.state.work_slots = CountedWorkSlots(
+        settings.work_slots, settings.work_wait_seconds, metrics.work_slot_rejections
+    )
     app.state.text_limits = TextLimits(settings.max_question_chars, settings.max_theme_chars)
     # The app's own data folder, not the services': tests share a read-only corpus index.
     app.state.stores = build_app_stores(settings, services)
@@ -77,7 +90,11 @@ def create_app(
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
             allow_headers=["Content-Type", "Authorization"],
+            # so a widget on another site can say when to retry after a 429 or 503
+            expose_headers=["Retry-After"],
         )
+    # Outermost of all, so every request is measured, those turned away at the door too.
+    app.add_middleware(RequestObserver, metrics=metrics)
 
     @app.exception_handler(UpstreamTimeout)
     async def _timeout(_: Request, exc: UpstreamTimeout) -> JSONResponse:
@@ -98,11 +115,33 @@ def create_app(
         # so inputs are returned escaped where they would not encode.
         return JSONResponse(status_code=422, content={"detail": _encodable(exc.errors())})
 
-    for module in (search, ask, stream, documents, health, web, themes):
+    for module in (search, ask, stream, documents, health, web, themes, docs):
         app.include_router(module.router)
     app.include_router(summaries.router)
     app.include_router(admin.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+    return app
+
+
+def serving_app(settings: Settings | None = None) -> FastAPI:
+    """The app as `boardpapers serve` runs it: torch on `serve_torch_threads`, and the model,
+    the keyword index and the theme scan's paragraph index loaded before the first request,
+    so the first officer to ask does not wait seconds for them. With `--workers N` uvicorn
+    calls this in each worker with no argument: the settings come from the environment, as
+    the command's did."""
+    import torch
+    from tqdm import tqdm
+
+    settings = settings or Settings()
+    torch.set_num_threads(settings.serve_torch_threads)
+    # The model's (hidden) progress bars would take a lock shared between processes, a named
+    # semaphore that, in a worker, is reported as leaked when the server stops.
+    tqdm.set_lock(threading.RLock())
+    app = create_app(settings)
+    log.info("Warming up (model, keyword index, theme index)…")
+    services: Services = app.state.services
+    services.retriever.search("warm up", k=1)
+    services.themes.corpus()
     return app
 
 

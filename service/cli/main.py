@@ -188,31 +188,52 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import torch
+    import logging.config
+
     import uvicorn
 
     from service.access.keys import KeyStore
-    from service.api.app import create_app
+    from service.observability.logs import log_config
 
     host = args.host or settings.host
     port = args.port or settings.port
-    if not KeyStore(settings.access_db_path).any_made():
-        if not _is_loopback(host):
-            print(f"Not serving on {host}: no API key exists yet, so anyone who reaches it would"
-                  " read every paper. Make keys first (`boardpapers keys create --role officer"
-                  " --name NAME`), or serve on 127.0.0.1.", file=sys.stderr)  # fmt: skip
-            return 2
-        print(f"No API keys: open, on {host} only. Once `boardpapers keys create` has made one,"
-              " every request needs a key.", file=sys.stderr)  # fmt: skip
-    torch.set_num_threads(settings.serve_torch_threads)
-    app = create_app(settings)
-    # Load the model and build the keyword index and the theme scan's paragraph index now,
-    # so the first officer to ask does not wait seconds for them.
-    print("Warming up (model, keyword index, theme index)…", file=sys.stderr)
-    services = app.state.services
-    services.retriever.search("warm up", k=1)
-    services.themes.corpus()
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    workers = settings.workers if args.workers is None else args.workers
+    if workers < 1:
+        print(f"--workers {workers}: serve needs at least one worker process.", file=sys.stderr)
+        return 2
+    open_demo = not KeyStore(settings.access_db_path).any_made()
+    if open_demo and not _is_loopback(host):
+        print(f"Not serving on {host}: no API key exists yet, so anyone who reaches it would"
+              " read every paper. Make keys first (`boardpapers keys create --role officer"
+              " --name NAME`), or serve on 127.0.0.1.", file=sys.stderr)  # fmt: skip
+        return 2
+    # Every line from here on in the chosen format (`BOARDPAPERS_LOG_FORMAT`), the warm-up's
+    # too; no model-loading bar among them. The workers inherit the environment.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    logging_config = log_config(settings.log_format)
+    logging.config.dictConfig(logging_config)
+    if open_demo:
+        logging.getLogger(__name__).warning(
+            "No API keys: open, on %s only. Once `boardpapers keys create` has made one, every"
+            " request needs a key.",
+            host,
+        )
+    # uvicorn's access lines have no duration: the app writes its own (observability.requests).
+    served: dict[str, Any] = {
+        "host": host, "port": port, "log_config": logging_config, "access_log": False
+    }  # fmt: skip
+    if workers == 1:
+        from service.api.app import serving_app
+
+        uvicorn.run(serving_app(settings), **served)
+        return 0
+    from service.observability.metrics import shared_by_workers
+
+    # Each worker builds its app from the environment, so the data folder is passed there.
+    os.environ["BOARDPAPERS_DATA_DIR"] = str(settings.data_dir.resolve())
+    with shared_by_workers():  # /metrics sums every worker's counts
+        uvicorn.run("service.api.app:serving_app", factory=True, workers=workers, **served)
     return 0
 
 
@@ -258,23 +279,55 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from service.api.schemas import AskResponse
+    from service.exports.answers import answer_docx, answer_markdown
+    from service.exports.media import file_name
+    from service.exports.output import (
+        ExportNotWritten,
+        check_destination,
+        chosen_format,
+        deliver,
+        relative_links_note,
+    )
 
+    asked = "json" if args.json else args.format
+    answer_format = chosen_format(asked, args.out, ("json", "md", "docx"), "text")
+    try:
+        check_destination(answer_format, args.out, file_name("answer", args.question, "docx"))
+    except ExportNotWritten as refusal:
+        print(refusal, file=sys.stderr)
+        return 2
     if settings.service_url:  # a ServiceError is told in `main`
         response = _asked_service(settings, args.question, args.k)
     else:
         response = AskResponse.of(_services(settings, reading=True).ask(args.question, k=args.k))
-    if args.json:
-        print(response.model_dump_json(indent=2))
-        return 0
-    print(response.answer + "\n")
+    base_url = args.base_url or settings.service_url
+    content: str | bytes
+    if answer_format == "json":
+        content = response.model_dump_json(indent=2) + "\n"
+    elif answer_format == "md":
+        content = answer_markdown(response, args.question, base_url)
+    elif answer_format == "docx":
+        content = answer_docx(response, args.question, base_url)
+    else:
+        content = _answer_text(response)
+    relative_links_note(answer_format, base_url)
+    deliver(content, args.out)
+    return 0
+
+
+def _answer_text(response: AskResponse) -> str:
+    """The answer, then its numbered sources with their quotes, as `ask` prints them."""
+    lines = [response.answer, ""]
     if response.citations:
-        print("Sources:")
+        lines.append("Sources:")
     for c in response.citations:
         doc = c.document
         where = f"p. {c.page}" + (f"–{c.page_end}" if c.page_end != c.page else "")
         where += f", para {c.paragraph}" if c.paragraph else ""
-        print(f"[{c.n}] {doc.title} — {doc.body}, {doc.date} — {where}\n    “{c.quote}”")
-    return 0
+        where += ", read by OCR" if c.ocr else ""
+        dated = doc.date or "undated"
+        lines.append(f"[{c.n}] {doc.title} — {doc.body}, {dated} — {where}\n    “{c.quote}”")
+    return "\n".join(lines) + "\n"
 
 
 def cmd_documents(args: argparse.Namespace, settings: Settings) -> int:
@@ -358,18 +411,25 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+def _not_folders(folders: list[Path]) -> bool:
+    """Whether any of `folders` is not a folder (it is said so)."""
+    missing = [folder for folder in folders if not folder.is_dir()]
+    if missing:
+        print(f"Not a folder: {', '.join(map(str, missing))}.", file=sys.stderr)
+    return bool(missing)
+
+
+def _sync_once(folders: list[Path], services: Services, args: argparse.Namespace) -> int:
+    """One sync of `folders` and its report: a line per paper added, changed, moved, removed
+    or not read, and the counts."""
     from ingest.pipeline import Outcome
     from ingest.sync import SyncBusyError, sync_folders
 
-    missing = [p for p in args.folders if not Path(p).is_dir()]
-    if missing:
-        print(f"Not a folder: {', '.join(map(str, missing))}.", file=sys.stderr)
+    if _not_folders(folders):  # each round: an unmounted share must not remove every paper
         return 2
-    services = _services(settings)
     try:
         report = sync_folders(
-            [Path(p) for p in args.folders], services.index, keep_removed=args.keep_removed,
+            folders, services.index, keep_removed=args.keep_removed,
             progress=not args.quiet, wait=args.wait,
         )  # fmt: skip
     except SyncBusyError as exc:
@@ -391,6 +451,60 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
               "Everything else is up to date.", file=sys.stderr)  # fmt: skip
         return 1
     return 0
+
+
+def _sync_on_schedule(folders: list[Path], services: Services, args: argparse.Namespace) -> int:
+    """`sync --every` / `--watch`: rounds until SIGTERM or SIGINT, each under a timestamp."""
+    from datetime import datetime
+
+    from ingest.schedule import SETTLE_SECONDS, Every, Watch, run_schedule, stop_on_signals
+
+    trigger = Watch(folders, args.settle or SETTLE_SECONDS) if args.watch else Every(args.every)
+
+    def sync_round() -> None:
+        print(f"== sync at {datetime.now().astimezone().isoformat(timespec='seconds')} ==",
+              flush=True)  # fmt: skip
+        try:
+            _sync_once(folders, services, args)
+        finally:  # each round's lines reach a log (a pipe, `docker logs`) as it ends
+            sys.stdout.flush()
+            sys.stderr.flush()
+
+    def on_error(error: Exception) -> None:
+        print(f"This round failed ({type(error).__name__}: {error}); the next round will try"
+              " again.", file=sys.stderr, flush=True)  # fmt: skip
+
+    when = (
+        f"when {', '.join(map(str, folders))} change" if args.watch else f"every {args.every:g} s"
+    )
+    print(f"Syncing {when}; stop with Ctrl-C or SIGTERM.", file=sys.stderr, flush=True)
+    with stop_on_signals() as stop:
+        rounds = run_schedule(trigger, sync_round, on_error, stop)
+    print(f"Stopped after {rounds} round(s).", file=sys.stderr)
+    return 0
+
+
+def _interval(text: str) -> float:
+    """`--every` and `--settle`: seconds in "30s", "15m", "1h"; argparse says what is wrong."""
+    from ingest.schedule import IntervalError, parse_interval
+
+    try:
+        return parse_interval(text)
+    except IntervalError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    folders = [Path(p) for p in args.folders]
+    if _not_folders(folders):  # before the model loads: a typo is told at once
+        return 2
+    if args.settle is not None and not args.watch:
+        print("--settle is for --watch: add --watch, or leave --settle out.", file=sys.stderr)
+        return 2
+    services = _services(settings)
+    if args.every is None and not args.watch:
+        return _sync_once(folders, services, args)
+    return _sync_on_schedule(folders, services, args)
 
 
 def cmd_summarise(args: argparse.Namespace, settings: Settings) -> int:
@@ -430,24 +544,45 @@ def cmd_summarise(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_themes(args: argparse.Namespace, settings: Settings) -> int:
-    from service.themes.export import to_csv, to_markdown
+    from service.exports.media import file_name
+    from service.exports.output import (
+        ExportNotWritten,
+        check_destination,
+        chosen_format,
+        deliver,
+        relative_links_note,
+    )
+    from service.themes.export import to_csv, to_docx, to_markdown
     from service.themes.schemas import ThemeResponse
 
+    theme_format = chosen_format(args.format, args.out, ("md", "csv", "json", "docx"), "md")
+    try:
+        check_destination(theme_format, args.out, file_name("theme", args.theme, "docx"))
+    except ExportNotWritten as refusal:
+        print(refusal, file=sys.stderr)
+        return 2
     services = _services(settings)
     kinds = args.kind or None
     response = ThemeResponse.of(services.themes.scan(args.theme, kinds=kinds), services.index)
-    if args.format == "md":
-        print(to_markdown(response), end="")
-    elif args.format == "csv":
-        print(to_csv(response), end="")
+    base_url = args.base_url or settings.service_url
+    content: str | bytes
+    if theme_format == "md":
+        content = to_markdown(response, base_url)
+    elif theme_format == "csv":
+        content = to_csv(response)
+    elif theme_format == "docx":
+        content = to_docx(response, base_url)
     else:
-        print(response.model_dump_json(indent=2))
+        content = response.model_dump_json(indent=2) + "\n"
+    relative_links_note(theme_format, base_url)
+    deliver(content, args.out)
     return 0
 
 
 _EXAMPLES = """examples:
   boardpapers ingest corpus/
   boardpapers sync /shared/papers --quiet          # from cron: new, changed, gone papers
+  boardpapers sync /shared/papers --every 15m      # keep in step until stopped (or --watch)
   boardpapers ask "What did Cabinet decide about the family hub contracts, and why?"
   boardpapers search "domestic abuse" -k 10
   boardpapers themes "domestic abuse" --format csv > places.csv
@@ -465,6 +600,29 @@ def _version() -> str:
         return "unknown"
 
 
+def _command(sub: Any, name: str, help_text: str, *examples: str) -> argparse.ArgumentParser:
+    """A sub-command whose `--help` ends with its examples."""
+    epilog = "examples:\n" + "".join(f"  {example}\n" for example in examples)
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name, help=help_text, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    return parser
+
+
+def _add_export_arguments(p: argparse.ArgumentParser, example: str) -> None:
+    """`--out` and `--base-url`, as `ask` and `themes` take them."""
+    p.add_argument(
+        "--out",
+        type=Path,
+        help=f"write to this file instead of standard output (needed for docx), e.g. {example}",
+    )
+    p.add_argument(
+        "--base-url",
+        help="the service's address, so links open from the file, e.g. http://127.0.0.1:8000"
+        " (default $BOARDPAPERS_SERVICE_URL)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="boardpapers", description=__doc__, epilog=_EXAMPLES,
@@ -476,46 +634,124 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"boardpapers {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("ingest", help="ingest files or folders of papers")
+    p = _command(
+        sub,
+        "ingest",
+        "ingest files or folders of papers",
+        "boardpapers ingest corpus/",
+        "boardpapers ingest report.pdf minutes.docx --quiet",
+    )
     p.add_argument("paths", nargs="+", help="PDF, .docx, .html, .md or .txt files, or folders")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for a running sync")
     p.set_defaults(func=cmd_ingest)
 
-    p = sub.add_parser("serve", help="serve the HTTP API and the chat page")
+    p = _command(
+        sub,
+        "serve",
+        "serve the HTTP API and the chat page",
+        "boardpapers serve",
+        "boardpapers serve --host 0.0.0.0 --port 8080 --workers 2   # needs keys",
+    )
     p.add_argument("--host", help="address to bind (default 127.0.0.1; others need API keys)")
     p.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    p.add_argument(
+        "--workers", type=int,
+        help="worker processes (default 1, or $BOARDPAPERS_WORKERS); each loads the model and"
+        " has its own work slots; /metrics sums them",
+    )  # fmt: skip
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("search", help="the passages that best match a query")
+    p = _command(
+        sub,
+        "search",
+        "the passages that best match a query",
+        'boardpapers search "domestic abuse" -k 10',
+        'boardpapers search "family hubs" --json',
+    )
     p.add_argument("query", help="what to look for, in your own words")
     p.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
     p.add_argument("--json", action="store_true", help="print JSON, as POST /search returns")
     p.set_defaults(func=cmd_search)
 
-    p = sub.add_parser("ask", help="a cited answer to a question")
+    p = _command(
+        sub,
+        "ask",
+        "a cited answer to a question",
+        'boardpapers ask "Who chairs the Health and Wellbeing Board?"',
+        'boardpapers ask "What did Cabinet decide about the family hubs?" --out briefing.docx',
+    )
     p.add_argument("question", help="the question, in your own words")
     p.add_argument("-k", type=int, default=6, help="passages the answer draws on (default 6)")
-    p.add_argument("--json", action="store_true", help="print JSON, as POST /ask returns")
+    shape = p.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print JSON, as POST /ask returns")
+    shape.add_argument(
+        "--format",
+        choices=("text", "json", "md", "docx"),
+        help="text (default), json, md or docx: the answer and its numbered, linked sources"
+        " (default: from --out's suffix, else text)",
+    )
+    _add_export_arguments(p, "answer.docx")
     p.set_defaults(func=cmd_ask)
 
-    p = sub.add_parser("documents", help="list the ingested documents")
+    p = _command(
+        sub,
+        "documents",
+        "list the ingested documents",
+        "boardpapers documents",
+        "boardpapers documents --json",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_documents)
 
-    p = sub.add_parser("remove", help="remove a document (by id or file name)")
+    p = _command(
+        sub,
+        "remove",
+        "remove a document (by id or file name)",
+        "boardpapers remove 2017-07-05-sop-coordination-group-key-points",
+        "boardpapers remove corpus/old-minutes.pdf",
+    )
     p.add_argument("doc", help="a document id (see `documents`) or the paper's file")
     p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for a running sync")
     p.set_defaults(func=cmd_remove)
 
-    p = sub.add_parser("sync", help="make the index match folders of papers (cron-safe)")
+    p = _command(
+        sub, "sync", "make the index match folders of papers (cron-safe), once or on a schedule",
+        "boardpapers sync /shared/papers --quiet      # once, e.g. from cron",
+        "boardpapers sync /shared/papers --every 15m  # a round every 15 minutes",
+        "boardpapers sync /shared/papers --watch      # soon after a paper is added or changed",
+    )  # fmt: skip
     p.add_argument("folders", nargs="+", help="folders of papers, searched below too")
     p.add_argument("--keep-removed", action="store_true", help="keep papers whose file has gone")
     p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another sync")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    when = p.add_mutually_exclusive_group()
+    when.add_argument(
+        "--every",
+        type=_interval,
+        metavar="INTERVAL",
+        help="sync again each INTERVAL (30s, 15m, 1h) until stopped (SIGTERM, Ctrl-C)",
+    )
+    when.add_argument(
+        "--watch",
+        action="store_true",
+        help="sync again soon after files in the folders change, until stopped",
+    )
+    p.add_argument(
+        "--settle",
+        type=_interval,
+        metavar="INTERVAL",
+        help="with --watch: how long files must stay unchanged before they are read,"
+        " so a paper still being copied is not read half-written (default 5s)",
+    )
     p.set_defaults(func=cmd_sync)
 
-    p = sub.add_parser("summarise", help="summaries of papers, with a digest, to a folder")
+    p = _command(
+        sub,
+        "summarise",
+        "summaries of papers, with a digest, to a folder",
+        "boardpapers summarise --new --out summaries/",
+    )
     p.add_argument("docs", nargs="*", help="document ids (default: all)")
     p.add_argument("--new", action="store_true", help="only papers not summarised before")
     p.add_argument("--since", help="only papers dated on or after this date (YYYY-MM-DD)")
@@ -523,15 +759,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_summarise)
 
-    p = sub.add_parser("themes", help="every place the papers mention a theme (evidence table)")
+    p = _command(
+        sub,
+        "themes",
+        "every place the papers mention a theme (evidence table)",
+        'boardpapers themes "domestic abuse"',
+        'boardpapers themes "modern slavery" --out slavery.docx --base-url http://127.0.0.1:8000',
+    )
     p.add_argument("theme", help='a theme, e.g. "domestic abuse"')
-    p.add_argument("--format", choices=("md", "csv", "json"), default="md", help="default md")
+    p.add_argument(
+        "--format",
+        choices=("md", "csv", "json", "docx"),
+        help="md (rows linked to their pages), csv, json or docx (a Word evidence table)"
+        " (default: from --out's suffix, else md)",
+    )
+    _add_export_arguments(p, "domestic-abuse.docx")
     p.add_argument("--kind", action="append", help="only places of this kind (repeatable)",
                    choices=("priority", "review", "recommendation", "decision", "action",
                             "figure", "other"))  # fmt: skip
     p.set_defaults(func=cmd_themes)
 
-    p = sub.add_parser("eval", help="score a gold question file")
+    p = _command(
+        sub,
+        "eval",
+        "score a gold question file",
+        "boardpapers eval ../shared/eval/questions-dev.jsonl",
+        "boardpapers eval questions.jsonl --misses -k 5",
+    )
     p.add_argument("questions", type=Path, help="a gold question file (JSON lines)")
     p.add_argument("-k", type=int, nargs="+", default=[5, 10], help="cut-offs (default 5 10)")
     p.add_argument("--json", action="store_true", help="print JSON")

@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import Any
 import pytest
 import uvicorn
 from langchain_core.language_models import GenericFakeChatModel
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import AIMessage
 from pypdf import PdfReader
 
@@ -33,16 +35,12 @@ from service.answers.llm import LLMAnswerer
 from service.api.app import create_app
 from service.citations import canonical, is_verbatim, on_pages
 from service.container import Services
+from service.llm.models import make_chat_model
 from service.retrieval.hits import chunk_hits
 from service.settings import Settings
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 ANSWER_TIMEOUT_MS = 60_000
 
 # A question and a follow-up that only makes sense after it (the subject comes from turn one).
@@ -64,6 +62,10 @@ class LiveServer:
     url: str
     server: uvicorn.Server
     thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
 
 
 def _free_port() -> int:
@@ -102,20 +104,7 @@ def live_server(
     )
     live = _serve(create_app(settings, services=corpus_services), _free_port())
     yield live
-    live.server.should_exit = True
-    live.thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.fail("no /usr/bin/chromium: run scripts/install-browser.sh (make test does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    live.stop()
 
 
 @pytest.fixture
@@ -272,9 +261,13 @@ def test_filters_and_keyboard_at_phone_width(
     assert turn.locator(".bp-answer").get_attribute("aria-live") == "polite"
 
 
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Serves the host page without a line per request on the test's output."""
+
+
 def _serve_host_page(folder: Path, port: int) -> http.server.ThreadingHTTPServer:
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    handler = functools.partial(_QuietHandler, directory=str(folder))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     return httpd
@@ -353,35 +346,16 @@ def test_widget_with_its_own_key_answers_only_from_its_origin(
         refused.goto(f"{origin}/elsewhere.html")
         answer = ask(refused, FIRST, 1).locator(".bp-answer").inner_text()  # type: ignore[attr-defined]
         assert "£34,385" not in answer
-        assert "key" in answer.lower(), answer
+        assert "The papers service refused this widget's key." in answer, answer
+        assert f"a key made for this page ({origin})" in answer
+        assert "data-key" in answer
+        detail = refused.locator(".bp-answer .bp-failure-detail").text_content()
+        assert "this key works only from https://elsewhere.example" in detail
     finally:
         context.close()
         httpd.shutdown()
         httpd.server_close()
-        live.server.should_exit = True
-        live.thread.join(timeout=10)
-
-
-def test_widget_says_plainly_when_the_service_cannot_be_reached(
-    browser: object, live_server: LiveServer, host_port: int, tmp_path: Path
-) -> None:
-    """Not a bare "Failed to fetch": which service, and what to do."""
-    down = f"http://127.0.0.1:{_free_port()}/"  # nothing listens there
-    site = tmp_path / "intranet"
-    _intranet_page(site / "index.html", f'<div data-boardpapers data-api="{down}"></div>',
-                   live_server.url)  # fmt: skip
-    httpd = _serve_host_page(site, host_port)
-    context = browser.new_context()  # type: ignore[attr-defined]
-    try:
-        page = context.new_page()
-        page.goto(f"http://127.0.0.1:{host_port}/")
-        answer = ask(page, FIRST, 1).locator(".bp-answer").inner_text()  # type: ignore[attr-defined]
-        assert f"The papers service at {down} cannot be reached" in answer, answer
-        assert "Failed to fetch" not in answer
-    finally:
-        context.close()
-        httpd.shutdown()
-        httpd.server_close()
+        live.stop()
 
 
 @dataclass
@@ -477,3 +451,267 @@ def test_list_answer_renders_as_bullets_and_cards_do_not_repeat_its_quotes(
         assert canonical(copied).startswith(canonical(f"“{list_server.item_quote}”"))
     finally:
         context.close()
+
+
+# Failures: whatever goes wrong, the widget keeps its frame and says what happened and what to
+# do. Each test puts a real service in the failing state.
+
+
+def _embed_snippet(service_url: str) -> str:
+    """The README's snippet's element: a frame of its own (title, question box, message) that
+    the widget replaces once its script has run, and that stays when the service is down as
+    the page loads (its script cannot load then either)."""
+    return (
+        "<div data-boardpapers>\n"
+        "  <h2>Ask the board papers</h2>\n"
+        '  <textarea aria-label="Your question" rows="2" disabled></textarea>\n'
+        f'  <p role="status">The papers service at {service_url}/ has not answered. If this\n'
+        "    stays, it cannot be reached: try again later, or tell its administrator.</p>\n"
+        "</div>\n"
+    )
+
+
+@contextmanager
+def _running(app: object) -> Iterator[LiveServer]:
+    live = _serve(app, _free_port())
+    try:
+        yield live
+    finally:
+        live.stop()  # a second stop of a stopped server does nothing
+
+
+@contextmanager
+def _hosting(site: Path, port: int) -> Iterator[str]:
+    """The intranet's own site (its pages in `site`), on another origin than the service."""
+    httpd = _serve_host_page(site, port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@contextmanager
+def _reader(browser: Any) -> Iterator[Any]:
+    """A page in a browser context of its own (its own cache: nothing loaded before)."""
+    context = browser.new_context(viewport={"width": 1000, "height": 900})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def _assert_frame_shown(page: Any) -> None:
+    """The widget's frame as a reader sees it: its title, a question box and the Ask button."""
+    assert page.locator(".bp-title").is_visible()
+    box = page.get_by_label("Your question")
+    assert box.is_visible()
+    assert box.is_enabled()
+    assert page.get_by_role("button", name="Ask", exact=True).is_visible()
+
+
+def _notice(page: Any) -> Any:
+    """The message the widget shows as it loads when it cannot work here."""
+    notice = page.locator(".bp-notice")
+    notice.wait_for(state="visible", timeout=20_000)
+    return notice
+
+
+def _failed_answer(page: Any, question: str = FIRST) -> Any:
+    answer = ask(page, question, 1).locator(".bp-answer")  # type: ignore[attr-defined]
+    assert "bp-error" in (answer.get_attribute("class") or "")
+    return answer
+
+
+def test_service_down_after_or_before_the_page_loads(
+    browser: Any, corpus_services: Services, host_port: int, tmp_path: Path
+) -> None:
+    site = tmp_path / "intranet"
+    origin = f"http://127.0.0.1:{host_port}"
+    settings = Settings(data_dir=tmp_path / "data", cors_origins=[origin])
+    with (
+        _running(create_app(settings, services=corpus_services)) as service,
+        _hosting(site, host_port),
+    ):
+        _intranet_page(site / "index.html", _embed_snippet(service.url), service.url)
+        with _reader(browser) as page:
+            page.goto(origin + "/")
+            body = page.get_by_label("Body")
+            body.locator("option", has_text="Safer Oxfordshire Partnership").wait_for(
+                state="attached"
+            )
+            _assert_frame_shown(page)
+            assert page.locator(".bp-notice").is_hidden()  # the service answers
+            assert "has not answered" not in page.inner_text("body")  # the snippet's frame went
+            service.stop()
+            answer = _failed_answer(page).inner_text()
+            shot(page, tmp_path, "down-after-load")
+            assert f"The papers service at {service.url}/ cannot be reached" in answer, answer
+            assert "Try again in a few minutes" in answer
+            assert "Failed to fetch" not in answer
+            _assert_frame_shown(page)
+        # Down as the page loads: its script cannot load; the element's own frame stays.
+        with _reader(browser) as page:
+            page.goto(origin + "/")
+            shot(page, tmp_path, "down-at-load")
+            assert page.get_by_role("heading", name="Ask the board papers").is_visible()
+            assert page.get_by_label("Your question").is_visible()
+            status = page.get_by_role("status").inner_text()
+            assert f"The papers service at {service.url}/ has not answered" in status
+            assert "cannot be reached" in status
+
+
+def test_a_page_whose_origin_the_service_does_not_allow(
+    browser: Any, corpus_services: Services, host_port: int, tmp_path: Path
+) -> None:
+    """fetch fails as it does for a service that is down; the probe tells them apart."""
+    site = tmp_path / "intranet"
+    settings = Settings(data_dir=tmp_path / "data", cors_origins=["https://elsewhere.example"])
+    with (
+        _running(create_app(settings, services=corpus_services)) as service,
+        _hosting(site, host_port) as origin,
+        _reader(browser) as page,
+    ):
+        _intranet_page(site / "index.html", _embed_snippet(service.url), service.url)
+        page.goto(origin + "/")
+        told = (
+            f"The papers service at {service.url}/ is running but does not accept requests from"
+            f" this page ({origin}). Ask the papers service's administrator to add {origin} to"
+            " BOARDPAPERS_CORS_ORIGINS"
+        )
+        notice = _notice(page).inner_text()
+        assert told in notice, notice
+        _assert_frame_shown(page)
+        answer = _failed_answer(page).inner_text()
+        shot(page, tmp_path, "origin-refused")
+        assert told in answer, answer
+
+
+def test_a_missing_or_wrong_key_says_to_ask_for_one(
+    browser: Any, corpus_services: Services, host_port: int, tmp_path: Path
+) -> None:
+    from service.access.keys import KeyStore
+
+    site = tmp_path / "intranet"
+    origin = f"http://127.0.0.1:{host_port}"
+    settings = Settings(data_dir=tmp_path / "keyed", cors_origins=[origin])
+    KeyStore(settings.access_db_path).create("intranet widget", "public", origins=(origin,))
+    how = (
+        f"Ask the papers service's administrator for a key made for this page ({origin}) and"
+        " set it as the widget's data-key."
+    )
+    with (
+        _running(create_app(settings, services=corpus_services)) as service,
+        _hosting(site, host_port),
+    ):
+        snippet = _embed_snippet(service.url)
+        _intranet_page(site / "none.html", snippet, service.url)
+        _intranet_page(site / "wrong.html", snippet, service.url, 'data-key="bp_not-a-key"')
+        with _reader(browser) as page:
+            page.goto(origin + "/none.html")
+            notice = _notice(page).inner_text()
+            assert f"The papers service needs a key, and this widget has none. {how}" in notice
+            _assert_frame_shown(page)
+        with _reader(browser) as page:
+            page.goto(origin + "/wrong.html")
+            notice = _notice(page)
+            assert f"The papers service refused this widget's key. {how}" in notice.inner_text()
+            # The service's own words, for its administrator, folded under the message.
+            assert "not valid" in notice.locator(".bp-failure-detail").text_content()
+            _assert_frame_shown(page)
+            answer = _failed_answer(page).inner_text()
+            shot(page, tmp_path, "key-refused")
+            assert f"The papers service refused this widget's key. {how}" in answer
+
+
+def test_past_the_keys_rate_limit_says_when_to_retry(
+    browser: Any, corpus_services: Services, host_port: int, tmp_path: Path
+) -> None:
+    from service.access.keys import KeyStore
+
+    site = tmp_path / "intranet"
+    origin = f"http://127.0.0.1:{host_port}"
+    # One request a minute: the widget's look-up of the papers as it loads uses it up.
+    settings = Settings(
+        data_dir=tmp_path / "keyed", cors_origins=[origin], rate_limits={"public": 1}
+    )
+    _, key = KeyStore(settings.access_db_path).create("widget", "public", origins=(origin,))
+    with (
+        _running(create_app(settings, services=corpus_services)) as service,
+        _hosting(site, host_port),
+        _reader(browser) as page,
+    ):
+        _intranet_page(site / "index.html", _embed_snippet(service.url), service.url,
+                       f'data-key="{key}"')  # fmt: skip
+        page.goto(origin + "/")
+        page.get_by_label("Body").locator(
+            "option", has_text="Safer Oxfordshire Partnership"
+        ).wait_for(state="attached")
+        answer = _failed_answer(page).inner_text()
+        shot(page, tmp_path, "rate-limited")
+        said = re.search(
+            r"This widget has asked more questions than its key allows in a minute\. "
+            r"Try again in (\d+) seconds\.",
+            answer,
+        )
+        assert said, answer  # the wait is read from Retry-After
+        assert 1 <= int(said.group(1)) <= 60
+        _assert_frame_shown(page)
+
+
+def test_a_busy_service_says_when_to_retry(
+    browser: Any, corpus_services: Services, tmp_path: Path
+) -> None:
+    """One work slot, held by another reader's answer that a slow model is still writing."""
+    settings = Settings(data_dir=tmp_path / "data", work_slots=1, work_wait_seconds=0.0)
+    slow = FakeListChatModel(responses=["The papers say little of this [1]. " * 20], sleep=0.05)
+    answerer = LLMAnswerer(corpus_services.index, settings, slow)
+    services = dataclasses.replace(corpus_services, answerer=answerer, llm=slow)
+    with (
+        _running(create_app(settings, services=services)) as service,
+        _reader(browser) as first,
+    ):
+        first.goto(service.url + "/")
+        first.get_by_label("Your question").fill(STREAMED)
+        first.get_by_label("Your question").press("Enter")
+        first.locator(".bp-status", has_text="writing the answer").wait_for(timeout=30_000)
+        second = first.context.new_page()
+        second.goto(service.url + "/")
+        answer = _failed_answer(second).inner_text()
+        shot(second, tmp_path, "busy")
+        assert "The papers service is busy answering other questions. Try again in 1 second." in (
+            answer
+        ), answer
+        _assert_frame_shown(second)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "said"), [("refusing", "failed"), ("silent", "did not answer in time")]
+)
+def test_a_failing_language_model_says_to_try_later(
+    browser: Any, corpus_services: Services, tmp_path: Path, endpoint: str, said: str
+) -> None:
+    """The LLM endpoint refuses connections, or takes them and never answers."""
+    with socket.socket() as llm_endpoint:
+        llm_endpoint.bind(("127.0.0.1", 0))
+        if endpoint == "silent":
+            llm_endpoint.listen()
+        url = f"http://127.0.0.1:{llm_endpoint.getsockname()[1]}/v1"
+        settings = Settings(
+            data_dir=tmp_path / "data", answerer="llm", llm_base_url=url, llm_model="m",
+            llm_timeout=1.0,
+        )  # fmt: skip
+        model = make_chat_model(settings)
+        answerer = LLMAnswerer(corpus_services.index, settings, model)
+        services = dataclasses.replace(corpus_services, answerer=answerer, llm=model)
+        with _running(create_app(settings, services=services)) as service, _reader(browser) as page:
+            page.goto(service.url + "/")
+            answer = _failed_answer(page)
+            shot(page, tmp_path, f"llm-{endpoint}")
+            assert (
+                f"The answer could not be written: the language model the papers service uses"
+                f" {said}. Try again in a few minutes; if it keeps failing, tell the papers"
+                " service's administrator."
+            ) in answer.inner_text()
+            assert url in answer.locator(".bp-failure-detail").text_content()
+            _assert_frame_shown(page)

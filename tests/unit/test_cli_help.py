@@ -38,3 +38,16 @@ def test_help_shows_examples_and_the_version_is_printed(
         main(["--version"])
     assert exited.value.code == 0
     assert capsys.readouterr().out.startswith("boardpapers ")
+
+
+def test_every_command_shows_an_example_of_itself() -> None:
+    top = build_parser()
+    commands = next(
+        action for action in top._actions if isinstance(action, argparse._SubParsersAction)
+    )
+    without = [
+        name
+        for name, sub in commands.choices.items()
+        if f"boardpapers {name}" not in sub.format_help()
+    ]
+    assert without == []

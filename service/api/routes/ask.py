@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 from service.api.access import CallerDep, ReadDep, filters_asked
 from service.api.deps import (
@@ -15,11 +16,13 @@ from service.api.deps import (
 )
 from service.api.schemas import AskRequest, AskResponse
 from service.conversations import Turn
+from service.exports.answers import ANSWER_EXPORTS, AnswerFormatQuery, answer_download
+from service.observability.metrics import MetricsDep
 
 router = APIRouter(tags=["answers"])
 
 
-@router.post("/ask", response_model=AskResponse, dependencies=[WorkSlot])
+@router.post("/ask", response_model=AskResponse, responses=ANSWER_EXPORTS, dependencies=[WorkSlot])
 def ask(
     request: AskRequest,
     services: ServicesDep,
@@ -28,7 +31,10 @@ def ask(
     limits: TextLimitsDep,
     caller: CallerDep,
     read: ReadDep,
-) -> AskResponse:
+    http: Request,
+    metrics: MetricsDep,
+    format: AnswerFormatQuery = "json",
+) -> AskResponse | Response:
     """An answer whose every statement carries [n], with the numbered verbatim quotes; or
     `answered: false` when the papers do not cover the question. Send the returned
     `conversation_id` back with a follow-up: it is rewritten into the standalone question
@@ -38,17 +44,23 @@ def ask(
     read.asked, read.filters = request.question, filters_asked(filters)
     conversation_id, history = open_or_404(conversations, request.conversation_id, caller.identity)
     standalone = rewriter.rewrite(request.question, history)
-    result = services.ask(standalone, k=request.k, filters=caller.narrow(filters))
+    # `services.ask`, in its two steps, each timed.
+    question = services.reader.read(standalone)
+    with metrics.retrieval("/ask"):
+        hits = services.passages(question, request.k, caller.narrow(filters))
+    with metrics.answer("/ask"):
+        result = services.answerer.answer(question, hits)
     read.saw_chunks(citation.chunk for citation in result.citations)
     keep_turn(
         conversations,
         conversation_id,
         Turn(request.question, standalone, result.answer, result.answered),
     )
-    return AskResponse.of(result).model_copy(
+    answer = AskResponse.of(result).model_copy(
         update={
             "question": request.question,
             "rewritten_question": standalone,
             "conversation_id": conversation_id,
         }
     )
+    return answer if format == "json" else answer_download(answer, format, str(http.base_url))

@@ -48,6 +48,7 @@ from service.api.deps import (
 from service.api.schemas import AskRequest, AskResponse, CitationOut, SearchResult
 from service.container import Services
 from service.conversations import ConversationStore, Turn
+from service.observability.metrics import Metrics, MetricsDep
 from service.query.question import Question
 from service.retrieval.hits import Hit
 
@@ -123,10 +124,12 @@ def _events(
     standalone: str,
     filters: SearchFilters | None,
     read: ReadRecord,
+    metrics: Metrics,
 ) -> Iterator[str]:
     try:
         question = services.reader.read(standalone)
-        hits = services.passages(question, request.k, filters)
+        with metrics.retrieval("/ask/stream"):
+            hits = services.passages(question, request.k, filters)
         read.saw_chunks(chunk for hit in hits for chunk in hit.chunks)
         yield sse(
             "passages",
@@ -137,7 +140,8 @@ def _events(
                 "passages": [SearchResult.of(hit).model_dump(mode="json") for hit in hits],
             },
         )
-        result = yield from _answer_events(services.answerer, question, hits)
+        with metrics.answer("/ask/stream"):
+            result = yield from _answer_events(services.answerer, question, hits)
         keep_turn(
             conversations,
             conversation_id,
@@ -170,6 +174,7 @@ def ask_stream(
     limits: TextLimitsDep,
     caller: CallerDep,
     read: ReadDep,
+    metrics: MetricsDep,
 ) -> StreamingResponse:
     """The `/ask` answer as server-sent events: `passages`, then `citation`/`delta` (and
     `replace` when a streamed answer was revised by the citation check), then `done` (the
@@ -188,6 +193,7 @@ def ask_stream(
             standalone,
             caller.narrow(filters),
             read,
+            metrics,
         ),  # fmt: skip
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},

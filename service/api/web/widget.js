@@ -8,6 +8,12 @@
  * Where the service has keys, the script's (or element's) data-key names the widget's own
  * (`boardpapers keys create --role public --name widget --origin https://intranet.example`),
  * sent as `Authorization: Bearer`; it works only from the origins it was made for.
+ *
+ * Every failure is told in the widget's frame with what to do (`failures` below): the service
+ * down, this page's origin not allowed (told apart from "down" by a no-cors probe of /healthz),
+ * the key missing or refused, too many requests or the service busy (with when to retry), the
+ * language model failing. When the service is down as the page loads, this script cannot load
+ * either: the element's own content (see the README's snippet) is the frame shown instead.
  */
 (() => {
   "use strict";
@@ -128,10 +134,131 @@
     }
   }
 
+  /** A failure as the widget tells it: what happened and what to do, and the service's own
+   * words for whoever runs it (shown folded, under "Details"). */
+  class Failure extends Error {
+    constructor(message, detail = "") {
+      super(message);
+      this.detail = detail;
+    }
+  }
+
+  function detailOf(body) {
+    const detail = body && body.detail;
+    if (typeof detail === "string") return detail;
+    if (Array.isArray(detail)) return detail.map((d) => d && d.msg).filter(Boolean).join("; ");
+    return "";
+  }
+
+  /** Seconds until a retry may succeed, from Retry-After (seconds or a date); null if not said
+   * (or not readable: a cross-origin page reads it only when the service exposes it). */
+  function retryAfter(response) {
+    const value = (response.headers.get("Retry-After") || "").trim();
+    if (/^\d+$/.test(value)) return Math.max(1, Number(value));
+    const at = Date.parse(value);
+    return Number.isNaN(at) ? null : Math.max(1, Math.ceil((at - Date.now()) / 1000));
+  }
+
+  function whenToRetry(seconds, otherwise) {
+    if (!seconds) return otherwise;
+    if (seconds < 90) return `in ${seconds} second${seconds === 1 ? "" : "s"}`;
+    return `in ${Math.ceil(seconds / 60)} minutes`;
+  }
+
+  const PROBE_MS = 5000;
+  const ADMIN = "the papers service's administrator";
+
+  /** The failures of one widget, each with what to do. `api` is the service's base URL,
+   * `key` the widget's key (or none). */
+  function failures(api, key) {
+    const origin = location.origin;
+    const getKey = `Ask ${ADMIN} for a key made for this page (${origin}) and set it as the widget's data-key.`;
+    const later = `Try again in a few minutes; if it keeps failing, tell ${ADMIN}.`;
+
+    /** A fetch that failed outright ("Failed to fetch"): the service is down, or it refuses
+     * this page's origin (CORS), which a script cannot tell from the error. A no-cors request
+     * to /healthz can: it succeeds (opaquely) whenever the service answers at all. */
+    async function unreachable() {
+      if (new URL(api).origin !== origin) {
+        const probe = new AbortController();
+        const timer = setTimeout(() => probe.abort(), PROBE_MS);
+        try {
+          await fetch(apiUrl(api, "healthz"), { mode: "no-cors", cache: "no-store", signal: probe.signal });
+          return new Failure(
+            `The papers service at ${api} is running but does not accept requests from this page (${origin}). ` +
+            `Ask ${ADMIN} to add ${origin} to BOARDPAPERS_CORS_ORIGINS and restart the service.`);
+        } catch {
+          // down as well: said below
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+      return new Failure(
+        `The papers service at ${api} cannot be reached: it may be down or restarting. ` +
+        `Try again in a few minutes; if it stays unreachable, tell ${ADMIN}.`);
+    }
+
+    function languageModel(timedOut, detail) {
+      const what = timedOut ? "did not answer in time" : "failed";
+      return new Failure(`The answer could not be written: the language model the papers service uses ${what}. ${later}`, detail);
+    }
+
+    /** A response that is not ok. */
+    async function refused(response) {
+      const status = response.status;
+      const detail = detailOf(await response.json().catch(() => null));
+      if (status === 401 && !key) {
+        return new Failure(`The papers service needs a key, and this widget has none. ${getKey}`, detail);
+      }
+      if (status === 401) return new Failure(`The papers service refused this widget's key. ${getKey}`, detail);
+      if (status === 403) return new Failure(`This widget's key is not allowed to do this. ${getKey}`, detail);
+      if (status === 429) {
+        return new Failure(`This widget has asked more questions than its key allows in a minute. Try again ${whenToRetry(retryAfter(response), "in a minute")}.`, detail);
+      }
+      if (status === 503) {
+        return new Failure(`The papers service is busy answering other questions. Try again ${whenToRetry(retryAfter(response), "in a few seconds")}.`, detail);
+      }
+      if (status === 502 || status === 504) return languageModel(status === 504, detail);
+      if (status >= 500) return new Failure(`The papers service could not answer (error ${status}). ${later}`, detail);
+      if (status === 404) {
+        return new Failure(`${api} has no papers service (error 404): the widget's data-api, or its script's address, should name the service.`, detail);
+      }
+      if (status === 413 || status === 422) return new Failure(`The papers service did not take the question: ${detail || `error ${status}`}. Shorten or reword it and ask again.`);
+      return new Failure(`The papers service answered with error ${status}${detail ? `: ${detail}` : ""}.`);
+    }
+
+    /** An `error` event in the answer stream ("UpstreamTimeout: …" for the language model). */
+    function streamFailed(detail) {
+      const upstream = /^Upstream(Timeout|Error): /.exec(detail || "");
+      if (upstream) return languageModel(upstream[1] === "Timeout", detail.slice(upstream[0].length));
+      return new Failure(`The answer stopped part-way: the papers service failed while writing it. ${later}`, detail);
+    }
+
+    /** Any error thrown while asking, as a Failure. */
+    async function explain(error) {
+      if (error instanceof Failure) return error;
+      if (error instanceof TypeError) return unreachable(); // fetch's "Failed to fetch"
+      return new Failure(`Something went wrong: ${error.message || error}. ${later}`);
+    }
+
+    return { refused, streamFailed, explain };
+  }
+
+  /** The failure's message, with the service's own words folded under it. */
+  function failureNodes(failure) {
+    const nodes = [el("p", { class: "bp-failure-message", text: failure.message })];
+    if (failure.detail) {
+      nodes.push(el("details", { class: "bp-failure-detail" },
+        el("summary", { text: "Details for the administrator" }), el("p", { text: failure.detail })));
+    }
+    return nodes;
+  }
+
   function mount(host) {
     const api = withSlash(new URL(host.dataset.api || configured || scriptBase, document.baseURI).href);
     const key = host.dataset.key || configuredKey;
     const auth = key ? { Authorization: `Bearer ${key}` } : {};
+    const failure = failures(api, key);
     // A plain link cannot send the key: with one, a paper opens from a copy fetched with it.
     if (key) host.addEventListener("click", (event) => {
       const link = event.target.closest && event.target.closest("a[href]");
@@ -140,9 +267,12 @@
       const opened = window.open("", "_blank");
       const [address, fragment] = link.href.split("#");
       fetch(address, { headers: auth })
-        .then((r) => (r.ok ? r.blob() : Promise.reject(new Error(`The service answered ${r.status}.`))))
+        .then(async (r) => (r.ok ? r.blob() : Promise.reject(await failure.refused(r))))
         .then((blob) => { if (opened) opened.location.href = URL.createObjectURL(blob) + (fragment ? `#${fragment}` : ""); })
-        .catch(() => { if (opened) opened.close(); });
+        .catch(async (error) => {
+          if (opened) opened.close();
+          status.textContent = `The paper could not be opened. ${(await failure.explain(error)).message}`;
+        });
     });
     const id = `bp${++instances}`;
     let conversationId = null;
@@ -150,6 +280,9 @@
     let busy = false;
 
     const log = el("ol", { class: "bp-log", "aria-label": "Conversation" });
+    // What stops the widget from working at all (the service down, this page or key refused),
+    // found as it loads; cleared once a question is answered.
+    const notice = el("div", { class: "bp-notice", role: "alert", hidden: true });
     const status = el("p", { class: "bp-status", role: "status", "aria-live": "polite" });
     const question = el("textarea", {
       id: `${id}-q`, name: "question", rows: "2", required: true, maxlength: "2000",
@@ -179,14 +312,23 @@
       el("div", { class: "bp-row" }, restart, ask));
     const root = el("section", { class: "bp", "aria-labelledby": `${id}-title` },
       el("div", { class: "bp-head" }, el("h2", { class: "bp-title", id: `${id}-title`, text: host.dataset.title || "Ask the board papers" })),
-      log, form, status);
+      notice, log, form, status);
     host.replaceChildren(root);
 
-    fetch(apiUrl(api, "documents"), { headers: auth }).then((r) => (r.ok ? r.json() : [])).then((documents) => {
-      for (const name of [...new Set(documents.map((d) => d.body))].sort()) {
-        body.append(el("option", { value: name, text: name }));
-      }
-    }).catch(() => { status.textContent = `The papers service at ${api} cannot be reached; questions will fail until it is back.`; });
+    function showNotice(shown) {
+      notice.replaceChildren(...(shown ? failureNodes(shown) : []));
+      notice.hidden = !shown;
+    }
+
+    // The bodies for the filter; and, before anyone asks, whether the widget can work here.
+    fetch(apiUrl(api, "documents"), { headers: auth })
+      .then(async (r) => (r.ok ? r.json() : Promise.reject(await failure.refused(r))))
+      .then((documents) => {
+        for (const name of [...new Set(documents.map((d) => d.body))].sort()) {
+          body.append(el("option", { value: name, text: name }));
+        }
+      })
+      .catch(async (error) => showNotice(await failure.explain(error)));
 
     question.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -223,11 +365,11 @@
           headers: { "Content-Type": "application/json", Accept: "text/event-stream", ...auth },
           body: JSON.stringify(payload),
         });
-        if (!response.ok) {
-          const detail = await response.json().catch(() => ({}));
-          if (response.status === 404 && conversationId) conversationId = null;
-          throw new Error(typeof detail.detail === "string" ? detail.detail : `The service answered ${response.status}.`);
+        if (response.status === 404 && conversationId) {
+          conversationId = null; // no longer kept by the service: the next question starts anew
+          throw new Failure("This conversation is no longer kept by the papers service. Ask again: a new conversation will start.");
         }
+        if (!response.ok) throw await failure.refused(response);
         question.value = "";
         let finished = false;
         await readEvents(response, (name, data) => {
@@ -244,17 +386,14 @@
             status.textContent = data.answered
               ? `Answer ready, with ${data.citations.length} source${data.citations.length === 1 ? "" : "s"}.`
               : "The papers do not cover this question.";
-          } else if (name === "error") throw new Error(data.detail);
+          } else if (name === "error") throw failure.streamFailed(data.detail);
         });
-        if (!finished) throw new Error("The answer stopped before it was complete.");
+        if (!finished) throw failure.streamFailed("the stream ended before its last event");
+        showNotice(null);
       } catch (error) {
-        // fetch gives only "Failed to fetch" when the service is down or refuses this page's
-        // origin: say which, and what to do.
-        const message = error instanceof TypeError
-          ? `The papers service at ${api} cannot be reached: it may be down, or it does not allow this page (${location.origin}); ask its administrator to add it to BOARDPAPERS_CORS_ORIGINS.`
-          : error.message || String(error);
-        turn.fail(message);
-        status.textContent = "Something went wrong: " + message;
+        if (!question.value) question.value = text; // to ask again as it is
+        turn.fail(await failure.explain(error));
+        status.textContent = "The question was not answered: the message above says why.";
       } finally {
         busy = false;
         ask.disabled = false;
@@ -363,9 +502,9 @@
           answer.classList.toggle("bp-not-covered", !result.answered);
           answer.setAttribute("aria-busy", "false");
         },
-        fail(message) {
+        fail(failed) {
           answer.classList.add("bp-error");
-          answer.textContent = message;
+          answer.replaceChildren(...failureNodes(failed));
           answer.setAttribute("aria-busy", "false");
         },
       };

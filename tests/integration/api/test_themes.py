@@ -102,7 +102,8 @@ def test_markdown_table_matches_the_json(client: TestClient) -> None:
         [cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip("|"))] for line in table[2:]
     ]
     expected = [
-        [doc["title"], doc["date"] or "", str(place["page"]), place["paragraph"] or "",
+        [f"[{doc['title']}](http://testserver{place['url']})", doc["date"] or "",
+         str(place["page"]), place["paragraph"] or "",
          place["kind"], " ".join(place["quote"].split()).replace("|", "\\|")]
         for doc, place in places(body)
     ]  # fmt: skip

@@ -19,6 +19,7 @@ from conftest import ROOT, MakeServices
 from papers import make_pdf
 
 from ingest.pipeline import Outcome
+from ingest.schedule import Every, folder_state, parse_interval, run_schedule, stop_on_signals
 from ingest.sync import SyncBusyError, sync_folders, sync_lock
 from service.cli.main import main
 from service.container import Services
@@ -245,3 +246,101 @@ def test_a_running_service_sees_vectors_another_process_adds(
     hits = services.retriever.search(question, k=3)
     assert hits[0].chunk.doc_id == "waste"
     assert all(hit.dense is not None for hit in hits if hit.chunk.doc_id == "waste")
+
+
+# -- on a schedule (`sync --every`, `--watch`): the loop here, the command in
+# tests/integration/test_container_files.py, as compose.yaml runs it
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("30s", 30), ("15m", 900), ("1h", 3600), ("1h30m", 5400), ("1.5h", 5400), (" 2M ", 120)],
+)
+def test_an_interval_is_read_in_seconds_minutes_or_hours(text: str, seconds: float) -> None:
+    assert parse_interval(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["15", "15x", "", "m", "0m", "15 m", "1d"])
+def test_a_bad_interval_is_refused_saying_what_to_give(
+    text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["sync", str(tmp_path), "--every", text])
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    assert f"argument --every: '{text}' is" in error
+    assert "e.g. 15m" in error or "e.g. 30s, 15m, 1h" in error
+
+
+def test_settle_is_refused_without_watch(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sync", str(tmp_path), "--every", "1m", "--settle", "2s"]) == 2
+    assert "--settle is for --watch" in capsys.readouterr().err
+
+
+def test_a_schedule_goes_on_after_a_failed_round_and_keeps_its_interval() -> None:
+    stop = threading.Event()
+    starts: list[float] = []
+    errors: list[Exception] = []
+
+    def sync_round() -> None:
+        starts.append(time.monotonic())
+        if len(starts) == 2:
+            raise SyncBusyError("another sync or ingest is running")
+        if len(starts) == 4:
+            stop.set()
+
+    assert run_schedule(Every(0.3), sync_round, errors.append, stop) == 4
+    assert [str(error) for error in errors] == ["another sync or ingest is running"]
+    gaps = [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
+    assert all(0.29 <= gap < 3 for gap in gaps), gaps
+
+
+def test_sigterm_ends_a_schedule_after_its_round_and_during_its_wait() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    finished: list[int] = []
+    errors: list[Exception] = []
+
+    def sync_round() -> None:  # the first round is told to stop half way, and finishes
+        if not finished:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.3)
+        finished.append(len(finished) + 1)
+
+    with stop_on_signals() as stop:
+        started = time.monotonic()
+        assert run_schedule(Every(3600), sync_round, errors.append, stop) == 1
+    assert finished == [1]
+    assert time.monotonic() - started < 30  # not an hour
+    assert signal.getsignal(signal.SIGTERM) == before
+
+    with stop_on_signals() as stop:  # now between rounds, in the hour's wait
+        threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM)).start()
+        started = time.monotonic()
+        assert run_schedule(Every(3600), lambda: None, errors.append, stop) == 1
+    assert time.monotonic() - started < 30
+    assert errors == []
+
+
+def test_a_watched_folder_changes_with_its_papers_not_hidden_files(tmp_path: Path) -> None:
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    paper = make_pdf(folder / "housing.pdf", "housing")
+    seen = folder_state([folder])
+    assert seen == folder_state([folder])
+    (folder / ".housing.pdf.part").write_bytes(b"%PDF")  # a copy not yet renamed into place
+    (folder / "~$minutes.docx").write_bytes(b"lock")  # Word's lock file
+    (folder / ".git").mkdir()
+    (folder / ".git" / "index").write_bytes(b"git")
+    assert folder_state([folder]) == seen
+    stat = paper.stat()
+    os.utime(paper, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # touched
+    touched = folder_state([folder])
+    assert touched != seen
+    paper.rename(folder / "housing-2024.pdf")
+    assert folder_state([folder]) not in (seen, touched)
+    renamed = folder_state([folder])
+    (folder / "archive").mkdir()
+    make_pdf(folder / "archive" / "waste.pdf", "waste")  # below, too
+    assert folder_state([folder]) != renamed
