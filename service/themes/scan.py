@@ -87,8 +87,10 @@ class ThemeScanner:
         """The theme's terms; the related ones learned only from the `admitted` papers (all
         when None), so a term never tells a caller of a paper it may not read."""
         corpus = self.corpus()
-        phrases = theme_phrases(theme)
-        terms = [Term(p, content_stems(p), "theme") for p in phrases]
+        terms = self._coherent_words(
+            theme, [Term(p, content_stems(p), "theme") for p in theme_phrases(theme)], corpus
+        )
+        phrases = [term.text for term in terms]  # a word dropped is no seed of others either
         # Acronyms are learned for the reader's own phrases, not for single words of them.
         terms += acronym_terms(corpus.acronyms, terms)
         terms += self._coherent_anchors(phrases, corpus)
@@ -114,21 +116,52 @@ class ThemeScanner:
 
     def _coherent_anchors(self, phrases: list[str], corpus: CorpusParagraphs) -> list[Term]:
         """The phrases' single-word stand-ins whose own passages are about the phrase."""
-        kept = []
-        for word, phrase in anchor_words(phrases, self.embed, corpus.share):
-            vector = self.embed([phrase.text])[0]
-            similarity = dict(self.index.dense_search(vector, corpus.chunk_count))
-            baseline = float(np.mean(list(similarity.values()))) if similarity else 0.0
-            with_phrase = set(corpus.find(phrase))
-            alone = set(corpus.find(word)) - with_phrase
+        return [
+            word
+            for word, phrase in anchor_words(phrases, self.embed, corpus.share)
+            if self._coherent(word, phrase.text, set(corpus.find(phrase)), corpus)
+        ]
 
-            def sims(positions: set[int], similarity: dict[str, float] = similarity) -> list[float]:
-                chunk_ids = {corpus.paragraphs[p].chunk.chunk_id for p in positions}
-                return [similarity.get(chunk_id, 0.0) for chunk_id in chunk_ids]
+    def _coherent_words(
+        self, theme: str, terms: list[Term], corpus: CorpusParagraphs
+    ) -> list[Term]:
+        """The theme's terms less the reader's single words ("pass" of "16+ pass") whose own
+        passages, beyond those its longer phrases find, are not about the theme: a word that
+        is the whole theme always stays."""
+        longer = [term for term in terms if len(term.stems) > 1]
+        if not longer:
+            return terms
+        found_by_longer = {position for term in longer for position in corpus.find(term)}
+        return [
+            term
+            for term in terms
+            if len(term.stems) > 1
+            or self._coherent(term, theme, found_by_longer, corpus, against_phrase=False)
+        ]
 
-            if coherent(sims(alone), sims(with_phrase), baseline):
-                kept.append(word)
-        return kept
+    def _coherent(
+        self,
+        word: Term,
+        about: str,
+        with_phrase: set[int],
+        corpus: CorpusParagraphs,
+        *,
+        against_phrase: bool = True,
+    ) -> bool:
+        """Whether the passages `word` finds beyond `with_phrase` are about `about` (`coherent`):
+        nearer to it than the papers at large, and, `against_phrase`, about as near as the
+        phrase's own passages (a stand-in must be; the reader's own word, "homelessness" beside
+        "rough sleeping", need not)."""
+        vector = self.embed([about])[0]
+        similarity = dict(self.index.dense_search(vector, corpus.chunk_count))
+        baseline = float(np.mean(list(similarity.values()))) if similarity else 0.0
+        alone = set(corpus.find(word)) - with_phrase
+
+        def sims(positions: set[int]) -> list[float]:
+            chunk_ids = {corpus.paragraphs[p].chunk.chunk_id for p in positions}
+            return [similarity.get(chunk_id, 0.0) for chunk_id in chunk_ids]
+
+        return coherent(sims(alone), sims(with_phrase) if against_phrase else [], baseline)
 
     def scan(
         self,

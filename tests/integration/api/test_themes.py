@@ -141,3 +141,16 @@ def test_cli_prints_the_evidence_table(
     rows = [line for line in out.splitlines() if line.startswith("| ")][1:]
     assert len(rows) >= 4
     assert all("hate" in row.lower() for row in rows)
+
+
+def test_a_single_word_of_the_theme_whose_places_are_off_the_theme_is_not_a_term(
+    client: TestClient,
+) -> None:
+    # "people" alone finds hundreds of paragraphs about anything; "hate crime" stays a
+    # theme of its own phrases, and a one-word theme is always its own term.
+    body = scan(client, "hate crime (hate incidents, people)")
+    assert "people" not in body["terms"]
+    assert {"hate crime", "hate incidents"} <= set(body["terms"])
+    plain = scan(client, "hate crime and hate incidents")
+    assert len(places(body)) <= len(places(plain)) + 2
+    assert "slavery" in scan(client, "slavery")["terms"]
