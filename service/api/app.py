@@ -22,6 +22,7 @@ from langchain_core.language_models import BaseChatModel
 from ingest.store.disk_full import DataDiskFull
 from service.api.access import AccessGuard
 from service.api.body_limit import BodyLimit
+from service.api.openapi import with_key_scheme
 from service.api.routes import (
     admin,
     ask,
@@ -67,6 +68,7 @@ def create_app(
         docs_url=None,  # served from the package by routes/docs.py, not from a CDN
         redoc_url=None,
     )
+    app.openapi = with_key_scheme(app)  # type: ignore[method-assign]
     app.state.services = services
     app.state.health = HealthChecks(services)
     app.state.metrics = metrics = Metrics(services.index)

@@ -45,6 +45,7 @@ def test_docs_list_the_operations_with_no_internet(browser: object, service_url:
         paths.first.wait_for(timeout=30_000)
         listed = {text.strip().replace("\u200b", "") for text in paths.all_inner_texts()}
         assert page.locator(".info .title").inner_text().startswith("boardpapers")
+        assert page.locator("button.authorize").is_visible()  # a key can be sent from here
     finally:
         context.close()
     assert {"/search", "/ask", "/ask/stream", "/documents/{doc_id}", "/readyz"} <= listed, listed

@@ -385,3 +385,5 @@ def test_openapi_describes_every_endpoint(client: TestClient) -> None:
         ("/healthz", "get"),
     ]:
         assert method in paths.get(path, {}), path
+    # how a key is sent, so /docs can send one
+    assert schema.json()["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
