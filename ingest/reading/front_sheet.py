@@ -16,38 +16,18 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ),
-        start=1,
-    )
-    for name in names
-}
-_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+from ingest.text.months import MONTH_WORD, month_number
+
 # "19 December 2024", "2nd February 2015", "2ndFebruary 2015", "13th-Feb-2025", "5 Dec. 2024"
 _DAY_MONTH_YEAR = re.compile(
-    rf"\b(?P<d>[0-3]?\d)(?:st|nd|rd|th)?[\s\-]*(?P<m>{_MONTH})\.?[\s\-,]*(?P<y>(?:19|20)\d\d)\b",
+    rf"\b(?P<d>[0-3]?\d)(?:st|nd|rd|th)?[\s\-]*(?P<m>{MONTH_WORD})\.?[\s\-,]*(?P<y>(?:19|20)\d\d)\b",
     re.IGNORECASE,
 )
 # "29.10.24", "29/10/2024", "05-12-2024": day first, as in the UK
 _NUMERIC = re.compile(r"\b(?P<d>[0-3]?\d)[./-](?P<m>[01]?\d)[./-](?P<y>(?:19|20)?\d\d)\b")
 _ISO = re.compile(r"\b(?P<y>(?:19|20)\d\d)-(?P<m>[01]\d)(?:-(?P<d>[0-3]\d))?\b")
 # "March 2025", "February 2025": a month named without its day
-_MONTH_YEAR = re.compile(rf"\b(?P<m>{_MONTH})\.?[\s\-,]+(?P<y>(?:19|20)\d\d)\b", re.IGNORECASE)
+_MONTH_YEAR = re.compile(rf"\b(?P<m>{MONTH_WORD})\.?[\s\-,]+(?P<y>(?:19|20)\d\d)\b", re.IGNORECASE)
 
 # "To: Members of the … Board": the board is the body
 _ADDRESSEES = re.compile(r"^(?:all\s+)?members\s+of\s+(?:the\s+)?", re.IGNORECASE)
@@ -190,7 +170,7 @@ def date_in_name(stem: str) -> str | None:
 def _iso(found: re.Match[str]) -> str | None:
     groups = found.groupdict()
     month_text = groups["m"]
-    month = int(month_text) if month_text.isdigit() else _MONTHS[month_text.lower()]
+    month = int(month_text) if month_text.isdigit() else month_number(month_text)
     year = int(groups["y"])
     if year < 100:
         year += 2000

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from service.query.dates import DAY_OF_MONTH, MONTH_WORD, YEAR, YEAR_SPAN
+from ingest.text.months import MONTH_WORD
+from service.query.dates import DAY_OF_MONTH, YEAR, YEAR_SPAN
 
 
 class AnswerKind(StrEnum):

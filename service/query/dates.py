@@ -10,15 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ingest.text.months import MONTH_WORD, month_name, month_number
+
 # "2017/18", "2017-2019", "2024–25": a span of years, as financial and plan years are written.
 YEAR_SPAN = re.compile(r"\b((?:19|20)\d{2})\s*[-/–]\s*((?:19|20)?\d{2})\b")
 YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
-_MONTHS = (
-    "january february march april may june july august september october november december"
-).split()
-# A month's name, in full or cut short ("March", "Mar", "Sept"): the one pattern for month names
-# (match it with re.IGNORECASE).
-MONTH_WORD = r"(?:" + "|".join(_MONTHS) + r"|sept|" + "|".join(m[:3] for m in _MONTHS) + r")"
 _MONTH_YEAR = re.compile(rf"\b({MONTH_WORD})\.?\s+((?:19|20)\d{{2}})\b", re.IGNORECASE)
 # "13 March", "13th March 2025", "March 13": a day of a month, named by a question about one
 # meeting or deadline.
@@ -67,21 +63,16 @@ def dates_named(text: str) -> DatesNamed:
     years.update(int(year) for year in YEAR.findall(YEAR_SPAN.sub(" ", text)))
     months: set[tuple[int, int]] = set()
     for month, year in _MONTH_YEAR.findall(text):
-        months.add((int(year), _MONTHS.index(_month_name(month)) + 1))
+        months.add((int(year), month_number(month)))
         years.add(int(year))
     return DatesNamed(frozenset(years), frozenset(months))
-
-
-def _month_name(word: str) -> str:
-    word = word.lower()
-    return next(name for name in _MONTHS if name.startswith(word[:3]))
 
 
 def day_of_month(match: re.Match[str]) -> str:
     """A `DAY_OF_MONTH` match as "13 March"."""
     day = match.group(1) or match.group(4)
     month = match.group(2) or match.group(3)
-    return f"{int(day)} {_month_name(month).capitalize()}"
+    return f"{int(day)} {month_name(month).capitalize()}"
 
 
 def quarter(match: re.Match[str]) -> str:

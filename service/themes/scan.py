@@ -119,7 +119,9 @@ class ThemeScanner:
         return [
             word
             for word, phrase in anchor_words(phrases, self.embed, corpus.share)
-            if self._coherent(word, phrase.text, set(corpus.find(phrase)), corpus)
+            if self._coherent(
+                word, self._nearness(phrase.text, corpus), set(corpus.find(phrase)), corpus
+            )
         ]
 
     def _coherent_words(
@@ -129,37 +131,40 @@ class ThemeScanner:
         passages, beyond those its longer phrases find, are not about the theme: a word that
         is the whole theme always stays."""
         longer = [term for term in terms if len(term.stems) > 1]
-        if not longer:
+        if not longer or len(longer) == len(terms):
             return terms
         found_by_longer = {position for term in longer for position in corpus.find(term)}
+        nearness = self._nearness(theme, corpus)  # one search for all the theme's words
         return [
             term
             for term in terms
             if len(term.stems) > 1
-            or self._coherent(term, theme, found_by_longer, corpus, against_phrase=False)
+            or self._coherent(term, nearness, found_by_longer, corpus, against_phrase=False)
         ]
 
+    def _nearness(self, about: str, corpus: CorpusParagraphs) -> dict[str, float]:
+        """Every live chunk's closeness to `about`, by chunk id."""
+        return dict(self.index.dense_search(self.embed([about])[0], corpus.chunk_count))
+
+    @staticmethod
     def _coherent(
-        self,
         word: Term,
-        about: str,
+        nearness: dict[str, float],
         with_phrase: set[int],
         corpus: CorpusParagraphs,
         *,
         against_phrase: bool = True,
     ) -> bool:
-        """Whether the passages `word` finds beyond `with_phrase` are about `about` (`coherent`):
-        nearer to it than the papers at large, and, `against_phrase`, about as near as the
-        phrase's own passages (a stand-in must be; the reader's own word, "homelessness" beside
-        "rough sleeping", need not)."""
-        vector = self.embed([about])[0]
-        similarity = dict(self.index.dense_search(vector, corpus.chunk_count))
-        baseline = float(np.mean(list(similarity.values()))) if similarity else 0.0
+        """Whether the passages `word` finds beyond `with_phrase` are about what `nearness`
+        measures closeness to (`coherent`): nearer to it than the papers at large, and,
+        `against_phrase`, about as near as the phrase's own passages (a stand-in must be; the
+        reader's own word, "homelessness" beside "rough sleeping", need not)."""
+        baseline = float(np.mean(list(nearness.values()))) if nearness else 0.0
         alone = set(corpus.find(word)) - with_phrase
 
         def sims(positions: set[int]) -> list[float]:
             chunk_ids = {corpus.paragraphs[p].chunk.chunk_id for p in positions}
-            return [similarity.get(chunk_id, 0.0) for chunk_id in chunk_ids]
+            return [nearness.get(chunk_id, 0.0) for chunk_id in chunk_ids]
 
         return coherent(sims(alone), sims(with_phrase) if against_phrase else [], baseline)
 
