@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup run ingest serve test lint bench clean browser ocr
+.PHONY: setup run ingest serve test lint bench clean browser ocr postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,7 +47,11 @@ lint: setup
 browser:
 	sh scripts/install-browser.sh
 
-test: setup lint browser
+# Debian's postgresql, for the tests of shared state (does nothing where it is installed).
+postgres:
+	sh scripts/install-postgres.sh
+
+test: setup lint browser postgres
 	$(BIN)/python -m pytest
 
 bench: setup

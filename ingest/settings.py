@@ -24,6 +24,14 @@ class IngestSettings(BaseSettings):
         "embedded",
         description="'embedded': a PersistentClient in data_dir; 'server': a Chroma server.",
     )
+    database_url: str | None = Field(
+        None,
+        pattern=r"^postgres(ql)?://",
+        description="A PostgreSQL URL (postgresql://user:password@host:5432/boardpapers) for"
+        " the state every replica shares: the manifest, keys, audit log, conversations and"
+        " summaries. Unset, each is a SQLite file in data_dir. With several replicas, use a"
+        " Chroma server too (chroma_mode='server').",
+    )
     chroma_host: str = Field("127.0.0.1", description="Chroma server host (server mode).")
     chroma_port: int = Field(8001, description="Chroma server port (server mode).")
     collection: str = Field("boardpapers", description="Chroma collection name.")
@@ -63,6 +71,15 @@ class IngestSettings(BaseSettings):
     @property
     def manifest_path(self) -> Path:
         return self.data_dir / "manifest.sqlite3"
+
+    @property
+    def manifest_database(self) -> Path | str:
+        return self.database("manifest.sqlite3")
+
+    def database(self, file_name: str) -> Path | str:
+        """Where a store keeps its tables: the shared database when one is set, else its own
+        SQLite file in the data folder."""
+        return self.database_url or self.data_dir / file_name
 
     @property
     def keyword_index_path(self) -> Path:

@@ -72,11 +72,12 @@ class SyncReport:
 
 
 @contextmanager
-def sync_lock(data_dir: Path, wait: float = 0.0) -> Iterator[None]:
-    """Hold the data folder's sync lock; wait up to `wait` seconds for it, then give up.
+def sync_lock(data_dir: Path, wait: float = 0.0, database_url: str | None = None) -> Iterator[None]:
+    """Hold the data folder's sync lock, and the shared database's when there is one (every
+    replica writes to it); wait up to `wait` seconds for them, then give up.
 
     flock locks die with their process, so a sync killed with SIGKILL never leaves the
-    folder locked."""
+    folder locked; so does the database's, with its connection."""
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
         handle: IO[str] = (data_dir / LOCK_NAME).open("a+")
@@ -103,7 +104,18 @@ def sync_lock(data_dir: Path, wait: float = 0.0) -> Iterator[None]:
         handle.truncate()
         handle.write(str(os.getpid()))
         handle.flush()
-        yield
+        if database_url is None:
+            yield
+            return
+        from ingest.store.postgres import shown_url, writers_lock
+
+        with writers_lock(database_url, max(0.0, deadline - time.monotonic())) as held:
+            if not held:
+                raise SyncBusyError(
+                    f"another replica is ingesting into {shown_url(database_url)}; try again "
+                    "when it has finished, or pass --wait SECONDS"
+                )
+            yield
     finally:
         handle.close()  # closing the file releases the lock
 
@@ -119,7 +131,7 @@ def sync_folders(
 ) -> SyncReport:
     """Ingest new and changed files under `folders`, and remove documents whose file has gone
     from them. Raises `SyncBusyError` when another sync holds the lock past `wait`."""
-    with sync_lock(index.settings.data_dir, wait):
+    with sync_lock(index.settings.data_dir, wait, index.settings.database_url):
         index.sweep()  # leftovers of a run that was killed
         report = SyncReport()
         found = find_papers(folders)

@@ -164,11 +164,11 @@ def build_app_stores(settings: Settings, services: Services) -> AppStores:
     )
     return AppStores(
         conversations=ConversationStore(
-            settings.data_dir / "conversations.sqlite3", settings.conversation_retention_days
+            settings.conversations_database, settings.conversation_retention_days
         ),
-        summaries=SummaryStore.in_data_dir(settings.data_dir),
+        summaries=SummaryStore(settings.summaries_database),
         rewriter=rewriter,
-        gate=Gate(KeyStore(settings.access_db_path), settings.roles),
-        audit=AuditLog(settings.access_db_path, settings.audit_retention_days),
+        gate=Gate(KeyStore(settings.access_database), settings.roles),
+        audit=AuditLog(settings.access_database, settings.audit_retention_days),
         rate_limiter=RateLimiter(settings.rate_limits),
     )

@@ -1,10 +1,9 @@
-"""Conversations: the turns of a chat, kept server-side in SQLite so a follow-up can be read
-against what came before.
+"""Conversations: the turns of a chat, kept server-side so a follow-up can be read against
+what came before.
 
-One file, `settings.data_dir / "conversations.sqlite3"`, two tables, through `SQLiteStore`
-(one connection per thread: requests run on a thread pool). While the data folder's disk is
-full, what is kept can be read, and starting a conversation or adding a turn raises
-`DataDiskFull`: the routes answer all the same.
+Two tables, in `settings.data_dir / "conversations.sqlite3"` or the shared database. While
+the data folder's disk is full, what is kept can be read, and starting a conversation or
+adding a turn raises `DataDiskFull`: the routes answer all the same.
 """
 
 from __future__ import annotations
@@ -15,8 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from ingest.store.database import Schema, Store
 from ingest.store.disk_full import DataDiskFull
-from ingest.store.sqlite import SQLiteStore
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +53,12 @@ class UnknownConversation(LookupError):
     pass
 
 
-class ConversationStore(SQLiteStore):
+class ConversationStore(Store):
     """Conversations kept `retention_days` after their last turn (None: for ever); older ones
     are forgotten when the store opens and then at most once a day, as turns are added."""
 
-    def __init__(self, path: Path, retention_days: int | None = None) -> None:
-        super().__init__(path, _SCHEMA)
+    def __init__(self, where: Path | str, retention_days: int | None = None) -> None:
+        super().__init__(where, Schema(_SCHEMA))
         self.retention = timedelta(days=retention_days) if retention_days else None
         self._swept_at = datetime.now(UTC)
         try:
@@ -78,17 +77,16 @@ class ConversationStore(SQLiteStore):
         cutoff = (now - self.retention).isoformat(timespec="seconds")
         with self.connection() as connection:
             deleted = connection.execute(
-                "DELETE FROM conversations WHERE MAX(created_at, COALESCE((SELECT MAX(created_at)"
-                " FROM turns WHERE conversation_id = conversations.id), '')) < ?",
-                (cutoff,),
+                "DELETE FROM conversations WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM "
+                "turns WHERE conversation_id = conversations.id AND created_at >= ?)",
+                (cutoff, cutoff),
             ).rowcount
         return int(deleted)
 
     def _add_owners(self) -> None:
         """A file from before conversations had owners: they get none, so no key opens them."""
         with self.connection() as connection:
-            columns = {row[1] for row in connection.execute("PRAGMA table_info(conversations)")}
-            if "owner" not in columns:
+            if "owner" not in self.database.columns(connection, "conversations"):
                 connection.execute(
                     "ALTER TABLE conversations ADD COLUMN owner TEXT NOT NULL DEFAULT ''"
                 )

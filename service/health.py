@@ -3,9 +3,9 @@
 - `run` (`/healthz`): the index (Chroma, embedded or a server) and, when answers use one, the
   LLM's endpoint.
 - `ready` (`/readyz`, for a load balancer or an orchestrator's readiness probe): Chroma answers,
-  papers are indexed and the keyword index is loaded for what is live now (loaded here when a
-  sync has changed it, as the next search would), and the LLM's endpoint can be reached when
-  answers use one.
+  the shared database does when one is set, papers are indexed and the keyword index is loaded
+  for what is live now (loaded here when a sync has changed it, as the next search would), and
+  the LLM's endpoint can be reached when answers use one.
 
 The LLM is asked for nothing: its endpoint is only reached (any HTTP reply will do, even 401),
 so a health probe costs no tokens. Results are kept a few seconds, so a load balancer polling
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from ingest.store.postgres import shown_url
 from service.container import Services
 
 CHECK_TIMEOUT_SECONDS = 2.0
@@ -77,8 +78,19 @@ class HealthChecks:
     def _ready(self) -> Checks:
         chunks, fault = self._counted()
         chroma = f"Chroma ({self._chroma_place()}) does not answer ({fault})" if fault else "ok"
-        parts = {"chroma": chroma, "index": self._index_loaded()}
+        parts = {"chroma": chroma}
+        if self.services.settings.database_url:
+            parts["database"] = self._database_answers()
+        parts["index"] = self._index_loaded()
         return self._with_llm(parts, chunks)
+
+    def _database_answers(self) -> str:
+        try:
+            self.services.index.manifest.generation()
+        except Exception as error:  # any failure to read it is what this reports
+            url = shown_url(self.services.settings.database_url or "")
+            return f"the database at {url} does not answer ({_fault(error)})"
+        return "ok"
 
     def _chroma_place(self) -> str:
         settings = self.services.settings

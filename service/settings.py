@@ -107,8 +107,21 @@ class Settings(IngestSettings):
 
     @property
     def access_db_path(self) -> Path:
-        """API keys and the audit log."""
+        """API keys and the audit log, in the data folder."""
         return self.data_dir / "access.sqlite3"
+
+    @property
+    def access_database(self) -> Path | str:
+        """API keys and the audit log: the shared database, else `access_db_path`."""
+        return self.database(self.access_db_path.name)
+
+    @property
+    def conversations_database(self) -> Path | str:
+        return self.database("conversations.sqlite3")
+
+    @property
+    def summaries_database(self) -> Path | str:
+        return self.database("summaries.sqlite3")
 
     # retrieval
     candidates: int = Field(

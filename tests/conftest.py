@@ -29,6 +29,9 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 
+# A real PostgreSQL server for the tests of shared state (tests/postgres_server.py)
+from postgres_server import postgres_database, postgres_url  # noqa: F401
+
 from ingest.pipeline import ingest_paths
 from ingest.reading.versions import READING_RULES
 from ingest.store.embeddings import BundledEmbeddings

@@ -1,7 +1,7 @@
 """Reading on, and writing nothing, while the data folder's disk is full.
 
 Reads need no new space in principle, but two of the stores ask for a little when they open: a
-SQLite file in WAL mode makes a 32 KiB shared-memory index beside itself (`sqlite.SQLiteStore`
+SQLite file in WAL mode makes a 32 KiB shared-memory index beside itself (`sqlite.SQLiteDatabase`
 reads without one then), and Chroma records every opening of its store in its own SQLite file
 (`index.PaperIndex` then reads a copy of the store, made in the temporary folder). A write fails
 with `DataDiskFull`, which says what to do.

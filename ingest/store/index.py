@@ -94,7 +94,7 @@ class PaperIndex:
     ) -> None:
         self.settings = settings
         self.embeddings = embeddings
-        self.manifest = Manifest(settings.manifest_path)
+        self.manifest = Manifest(settings.manifest_database)
         # An embedded client never sees vectors another process adds after its first query
         # (its HNSW graph is built once), so it is re-opened when what is live changes.
         self._reopens_on_change = chroma_client is None and settings.chroma_mode == "embedded"

@@ -1,4 +1,5 @@
-"""The document manifest: a SQLite file beside Chroma that says which version of each document
+"""The document manifest: the tables (in the data folder's SQLite file, or the shared
+database) that say which version of each document
 is live, and keeps the chunks' and pages' text for exact quoting and keyword search.
 
 A document's new version is written beside the old one and made live in a single
@@ -9,15 +10,15 @@ Only `ingest.index` writes here.
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from ingest.models import Chunk, DocumentMeta, Page
+from ingest.store.database import Schema, Store
 from ingest.store.disk_full import DataDiskFull
-from ingest.store.sqlite import SQLiteStore
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -44,6 +45,10 @@ CREATE TABLE IF NOT EXISTS extractions (
 );
 """
 
+_DOCUMENT_COLUMNS = (
+    "doc_id", "version", "source", "path", "title", "body", "date", "doc_type", "access", "url",
+    "pages", "chunk_count", "ingested_at",
+)  # fmt: skip
 _DOC_FIELDS = ("doc_id", "source", "title", "body", "date", "doc_type", "access", "url")
 _CHUNK_COLUMNS = (
     "chunk_id, doc_id, version, ordinal, text, page, page_end, section, paragraph, kind, "
@@ -56,7 +61,7 @@ class StoredDocument:
 
     __slots__ = ("meta", "version", "path", "pages", "chunk_count", "ingested_at")
 
-    def __init__(self, row: sqlite3.Row) -> None:
+    def __init__(self, row: Any) -> None:
         self.meta = DocumentMeta(**{name: row[name] for name in _DOC_FIELDS})
         self.version: str = row["version"]
         self.path: str = row["path"]
@@ -65,17 +70,16 @@ class StoredDocument:
         self.ingested_at: str = row["ingested_at"]
 
 
-class Manifest(SQLiteStore):
-    def __init__(self, path: Path) -> None:
-        super().__init__(path, _SCHEMA)
+class Manifest(Store):
+    def __init__(self, where: Path | str) -> None:
+        super().__init__(where, Schema(_SCHEMA))
         self._add_ocr_column()
 
     def _add_ocr_column(self) -> None:
         """A manifest made before chunks said whether OCR read them gets the column (its
         chunks were all read from text layers)."""
         with contextlib.suppress(DataDiskFull), self.connection() as connection:
-            columns = {row[1] for row in connection.execute("PRAGMA table_info(chunks)")}
-            if "ocr" not in columns:
+            if "ocr" not in self.database.columns(connection, "chunks"):
                 connection.execute("ALTER TABLE chunks ADD COLUMN ocr INTEGER NOT NULL DEFAULT 0")
 
     # --- reads -----------------------------------------------------------------------------
@@ -88,7 +92,9 @@ class Manifest(SQLiteStore):
 
     def documents(self) -> list[StoredDocument]:
         with self.connection() as connection:
-            rows = connection.execute("SELECT * FROM documents ORDER BY date, doc_id").fetchall()
+            rows = connection.execute(
+                "SELECT * FROM documents ORDER BY date NULLS FIRST, doc_id"
+            ).fetchall()
         return [StoredDocument(row) for row in rows]
 
     def document(self, doc_id: str) -> StoredDocument | None:
@@ -162,7 +168,8 @@ class Manifest(SQLiteStore):
         """Keep a version's extraction: staged before publish, or added to a live version."""
         with self.connection() as connection:
             connection.execute(
-                "INSERT OR REPLACE INTO extractions (doc_id, version, json) VALUES (?, ?, ?)",
+                "INSERT INTO extractions (doc_id, version, json) VALUES (?, ?, ?) "
+                "ON CONFLICT (doc_id, version) DO UPDATE SET json = excluded.json",
                 (doc_id, version, extraction_json),
             )
 
@@ -171,7 +178,7 @@ class Manifest(SQLiteStore):
             rows = connection.execute(sql, params).fetchall()
         metas = {doc.meta.doc_id: doc.meta for doc in self.documents()}
         return [
-            # sqlite3.Row iterates over values, so its keys() are needed here.
+            # A row iterates over its values, so its keys() are needed here.
             Chunk(
                 **{key: row[key] for key in row.keys()} | {"ocr": bool(row["ocr"])},  # noqa: SIM118
                 meta=metas[row["doc_id"]],
@@ -212,9 +219,9 @@ class Manifest(SQLiteStore):
         fields = asdict(meta)
         with self.connection() as connection:
             connection.execute(
-                "INSERT OR REPLACE INTO documents (doc_id, version, source, path, title, body, "
-                "date, doc_type, access, url, pages, chunk_count, ingested_at) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO documents ({', '.join(_DOCUMENT_COLUMNS)}) "
+                f"VALUES ({','.join('?' * len(_DOCUMENT_COLUMNS))}) ON CONFLICT (doc_id) DO UPDATE "
+                f"SET {', '.join(f'{name} = excluded.{name}' for name in _DOCUMENT_COLUMNS[1:])}",
                 (
                     meta.doc_id, version, fields["source"], path, fields["title"],
                     fields["body"], fields["date"], fields["doc_type"], fields["access"],
@@ -257,15 +264,18 @@ class Manifest(SQLiteStore):
                 )
 
     @staticmethod
-    def _drop_other_versions(connection: sqlite3.Connection, doc_id: str, keep: str | None) -> None:
+    def _drop_other_versions(connection: Any, doc_id: str, keep: str | None) -> None:
         for table in ("chunks", "pages", "extractions"):
-            connection.execute(
-                f"DELETE FROM {table} WHERE doc_id = ? AND version IS NOT ?", (doc_id, keep)
-            )
+            if keep is None:
+                connection.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
+            else:
+                connection.execute(
+                    f"DELETE FROM {table} WHERE doc_id = ? AND version <> ?", (doc_id, keep)
+                )
 
     @staticmethod
-    def _bump(connection: sqlite3.Connection) -> None:
+    def _bump(connection: Any) -> None:
         connection.execute(
-            "INSERT INTO state (key, value) VALUES ('generation', '1') "
-            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+            "INSERT INTO state (key, value) VALUES ('generation', '1') ON CONFLICT (key) "
+            "DO UPDATE SET value = CAST(CAST(state.value AS INTEGER) + 1 AS TEXT)"
         )

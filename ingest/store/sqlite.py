@@ -1,5 +1,6 @@
-"""A SQLite file used from many threads: one connection per thread, WAL so readers never
-wait for a writer, and each `with store.connection()` block one transaction.
+"""A store's tables in a SQLite file (the embedded default), used from many threads: one
+connection per thread, WAL so readers never wait for a writer, and each
+`with store.connection()` block one transaction.
 
 On a full disk a WAL file cannot be opened the usual way (its 32 KiB shared-memory index needs
 room); the block then gets a connection of its own in exclusive locking mode, which keeps that
@@ -17,17 +18,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ingest.store.database import Schema
 from ingest.store.disk_full import DataDiskFull, is_disk_full
 
 log = logging.getLogger(__name__)
 
 
-class SQLiteStore:
-    def __init__(self, path: Path, schema: str) -> None:
+class SQLiteDatabase:
+    def __init__(self, path: Path, schema: Schema) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._local = threading.local()
-        self._schema: str | None = schema
+        self._schema: str | None = schema.tables + schema.sqlite
         try:
             self._create()
         except DataDiskFull:
@@ -67,6 +69,13 @@ class SQLiteStore:
             del self._local.alone
             with contextlib.suppress(sqlite3.Error):  # its checkpoint may want room
                 alone.close()
+
+    def columns(self, connection: sqlite3.Connection, table: str) -> set[str]:
+        return {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+
+    def never_written(self) -> bool:
+        """No file, or an empty one (a disk full when the store was opened)."""
+        return not self.path.exists() or self.path.stat().st_size == 0
 
     def _shared(self) -> sqlite3.Connection | None:
         """A connection as usual; None when the disk has no room for it."""

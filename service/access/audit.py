@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ingest.models import Chunk
+from ingest.store.database import Schema, Store
 from ingest.store.disk_full import DataDiskFull
-from ingest.store.sqlite import SQLiteStore
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,16 @@ CREATE TABLE IF NOT EXISTS audit (
     latency_ms REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS audit_by_time ON audit (at);
+"""
+_SQLITE_TRIGGER = """
 CREATE TRIGGER IF NOT EXISTS audit_is_append_only BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"""
+_POSTGRESQL_TRIGGER = """
+CREATE OR REPLACE FUNCTION audit_refuse_update() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
+CREATE OR REPLACE TRIGGER audit_is_append_only BEFORE UPDATE ON audit
+FOR EACH ROW EXECUTE FUNCTION audit_refuse_update();
 """
 
 
@@ -77,9 +85,9 @@ class AuditRow:
         return {**self.__dict__, "at": self.at.isoformat()}
 
 
-class AuditLog(SQLiteStore):
-    def __init__(self, path: Path, retention_days: int | None = None) -> None:
-        super().__init__(path, _SCHEMA)
+class AuditLog(Store):
+    def __init__(self, where: Path | str, retention_days: int | None = None) -> None:
+        super().__init__(where, Schema(_SCHEMA, _SQLITE_TRIGGER, _POSTGRESQL_TRIGGER))
         self.retention = timedelta(days=retention_days) if retention_days else None
         self._swept_at: datetime | None = None
 

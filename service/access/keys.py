@@ -11,13 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ingest.store.sqlite import SQLiteStore
+from ingest.store.database import Schema, Store
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys (
@@ -66,11 +65,11 @@ class UnknownKey(LookupError):
     pass
 
 
-class KeyStore(SQLiteStore):
-    """The keys, in `data_dir / "access.sqlite3"`."""
+class KeyStore(Store):
+    """The keys, in `data_dir / "access.sqlite3"` or the shared database."""
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path, _SCHEMA)
+    def __init__(self, where: Path | str) -> None:
+        super().__init__(where, Schema(_SCHEMA))
 
     def create(
         self,
@@ -101,7 +100,7 @@ class KeyStore(SQLiteStore):
 
     def verify(self, secret: str, now: datetime | None = None) -> ApiKey | None:
         """The key this secret is, if it is one and still usable."""
-        if not secret.startswith(KEY_PREFIX) or self._never_written():
+        if not secret.startswith(KEY_PREFIX) or self.database.never_written():
             return None
         with self.connection() as connection:
             row = connection.execute(
@@ -113,7 +112,7 @@ class KeyStore(SQLiteStore):
         return key if key.usable(now or datetime.now(UTC)) else None
 
     def all_keys(self) -> list[ApiKey]:
-        if self._never_written():
+        if self.database.never_written():
             return []
         with self.connection() as connection:
             rows = connection.execute("SELECT * FROM api_keys ORDER BY created_at").fetchall()
@@ -122,14 +121,10 @@ class KeyStore(SQLiteStore):
     def any_made(self) -> bool:
         """Whether a key was ever made: from then on every request needs one. (No file, as on
         a disk that was full when the service started: none was.)"""
-        if self._never_written():
+        if self.database.never_written():
             return False
         with self.connection() as connection:
             return connection.execute("SELECT 1 FROM api_keys LIMIT 1").fetchone() is not None
-
-    def _never_written(self) -> bool:
-        """No file, or an empty one (a disk full when the store was opened): no key in it."""
-        return not self.path.exists() or self.path.stat().st_size == 0
 
     def revoke(self, id_or_name: str) -> list[ApiKey]:
         """Revoke the key with this id, or every key with this name; raises `UnknownKey`."""
@@ -152,7 +147,7 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _key(row: sqlite3.Row) -> ApiKey:
+def _key(row: Any) -> ApiKey:
     def when(value: str | None) -> datetime | None:
         return datetime.fromisoformat(value) if value else None
 

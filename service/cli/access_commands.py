@@ -51,7 +51,7 @@ def add_access_commands(sub: Any) -> None:
 
 
 def key_store(settings: Settings) -> KeyStore:
-    return KeyStore(settings.access_db_path)
+    return KeyStore(settings.access_database)
 
 
 def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
@@ -106,7 +106,7 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
-    rows = [row.as_dict() for row in AuditLog(settings.access_db_path).rows(since, args.key)]
+    rows = [row.as_dict() for row in AuditLog(settings.access_database).rows(since, args.key)]
     if args.format == "json":
         print(json.dumps(rows, indent=2))
         return 0

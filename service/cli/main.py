@@ -161,7 +161,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     services = _services(settings)
     try:
         # One writer at a time: the same lock as `sync`, so cron and a person never collide.
-        with sync_lock(settings.data_dir, args.wait):
+        with sync_lock(settings.data_dir, args.wait, settings.database_url):
             report = ingest_paths(
                 [Path(p) for p in args.paths], services.index, progress=not args.quiet
             )
@@ -201,7 +201,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if workers < 1:
         print(f"--workers {workers}: serve needs at least one worker process.", file=sys.stderr)
         return 2
-    open_demo = not KeyStore(settings.access_db_path).any_made()
+    open_demo = not KeyStore(settings.access_database).any_made()
     if open_demo and not _is_loopback(host):
         print(f"Not serving on {host}: no API key exists yet, so anyone who reaches it would"
               " read every paper. Make keys first (`boardpapers keys create --role officer"
@@ -362,7 +362,7 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     index = _services(settings).index
     doc_id = args.doc if index.document(args.doc) else _document_at(index, Path(args.doc))
     try:
-        with sync_lock(settings.data_dir, args.wait):
+        with sync_lock(settings.data_dir, args.wait, settings.database_url):
             removed = index.remove_document(doc_id)
             index.refresh_keyword_index()
     except SyncBusyError as exc:
@@ -521,7 +521,7 @@ def cmd_summarise(args: argparse.Namespace, settings: Settings) -> int:
             return 2
     services = _services(settings)
     summariser = services.summariser
-    store = SummaryStore.in_data_dir(settings.data_dir)
+    store = SummaryStore(settings.summaries_database)
     doc_ids = select_documents(
         services.index, store, summariser.mode, doc_ids=args.docs, new=args.new, since=args.since
     )

@@ -91,15 +91,26 @@ def running_server(
 
 @contextmanager
 def boardpapers_serving(
-    data_dir: Path, log_path: Path, *, timeout: float, cwd: Path | None = None
+    data_dir: Path,
+    log_path: Path,
+    *,
+    timeout: float,
+    cwd: Path | None = None,
+    settings: dict[str, str] | None = None,
 ) -> Iterator[tuple[str, float]]:
-    """`boardpapers serve` over `data_dir` on a free loopback port, in a clean environment,
-    until it answers `/healthz`; yields its URL and the seconds it took to get there."""
+    """`boardpapers serve` over `data_dir` on a free loopback port, in a clean environment
+    plus `settings` (BOARDPAPERS_… variables), until it answers `/healthz`; yields its URL and
+    the seconds it took to get there."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [*boardpapers_command(), "--data-dir", str(data_dir), "serve"]
     command += ["--host", "127.0.0.1", "--port", str(port)]
     with running_server(
-        command, f"{url}/healthz", log_path, timeout=timeout, env=clean_environment(), cwd=cwd
+        command,
+        f"{url}/healthz",
+        log_path,
+        timeout=timeout,
+        env=clean_environment(**(settings or {})),
+        cwd=cwd,
     ) as seconds:
         yield url, seconds

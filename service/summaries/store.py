@@ -2,7 +2,8 @@
 
 A summary is recomputed only when its paper changes: a new version has no stored summary, and
 storing one drops the paper's summaries of other versions. A SQLite file of its own beside the
-manifest, because summaries belong to the service, not to the index.
+manifest (or a table of the shared database), because summaries belong to the service, not to
+the index.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ingest.store.sqlite import SQLiteStore
+from ingest.store.database import Schema, Store
 from service.summaries import DocumentSummary
 
 _SCHEMA = """
@@ -22,13 +23,9 @@ CREATE TABLE IF NOT EXISTS summaries (
 """
 
 
-class SummaryStore(SQLiteStore):
-    def __init__(self, path: Path) -> None:
-        super().__init__(path, _SCHEMA)
-
-    @classmethod
-    def in_data_dir(cls, data_dir: Path) -> SummaryStore:
-        return cls(data_dir / "summaries.sqlite3")
+class SummaryStore(Store):
+    def __init__(self, where: Path | str) -> None:
+        super().__init__(where, Schema(_SCHEMA))
 
     def get(self, doc_id: str, version: str, mode: str) -> DocumentSummary | None:
         with self.connection() as connection:
@@ -45,8 +42,9 @@ class SummaryStore(SQLiteStore):
                 (summary.doc_id, summary.version),
             )
             connection.execute(
-                "INSERT OR REPLACE INTO summaries (doc_id, version, mode, json, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO summaries (doc_id, version, mode, json, created_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (doc_id, version, mode) "
+                "DO UPDATE SET json = excluded.json, created_at = excluded.created_at",
                 (
                     summary.doc_id, summary.version, summary.mode,
                     json.dumps(summary.to_dict(), ensure_ascii=False),

@@ -1,9 +1,11 @@
 """The Dockerfile and compose.yaml, checked without Docker: what their text promises (a user
-that is not root, torch's CPU build, pinned images, settings that exist, the services waiting
-for Chroma's health), and the very commands their entrypoints and health checks run, run here
-for real: the image's first start (an admin key made once) and its health check, and the
-compose `sync` service's scheduled sync against a real Chroma server. And `sync --watch`, the
-schedule's other form: a paper still being copied in is read only once it is whole."""
+that is not root, torch's CPU build, pinned images, settings that exist, replicas on ports of
+their own sharing one PostgreSQL database and one Chroma server, every service waiting for the
+health of what it needs), and the very commands their entrypoints and health checks run, run
+here for real: the image's first start (an admin key made once) and its health check, the
+Chroma and PostgreSQL health checks against real servers, and the compose `sync` service's
+scheduled sync against a real Chroma server and PostgreSQL. And `sync --watch`, the schedule's
+other form: a paper still being copied in is read only once it is whole."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -23,12 +26,15 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import httpx
+import psycopg
 import pytest
 import yaml
 from conftest import KEY_POINTS, PROTOCOL, ROOT
 from papers import make_pdf
+from postgres_server import server_binaries
 
 from ingest.reading.metadata import document_id
 from ingest.sync import sync_lock
@@ -37,10 +43,17 @@ from service.settings import Settings
 
 DOCKERFILE = ROOT / "Dockerfile"
 COMPOSE = ROOT / "compose.yaml"
+PYPROJECT = ROOT / "pyproject.toml"
 VENV_BIN = Path(sys.executable).parent
 PREFIX = str(Settings.model_config.get("env_prefix", ""))
 SETTING_NAMES = {PREFIX + name.upper() for name in Settings.model_fields}
 DEADLINE = 300.0  # seconds for a start or a round: a guard against hanging, not a figure
+POSTGRES_PORT = 5432  # the postgres image's, left as it is
+# What every boardpapers service must agree on to see one index and one state.
+SHARED = "DATABASE_URL CHROMA_HOST CHROMA_PORT COLLECTION".split()
+SHARED_SETTINGS = [PREFIX + name for name in SHARED]
+# `${NAME}` or `${NAME:-default}`, compose's interpolation; `$$` is a literal `$`.
+INTERPOLATION = re.compile(r"(?<!\$)\$\{(\w+)(?::?-([^}]*))?\}")
 
 
 # -- reading the files --------------------------------------------------------------------
@@ -91,9 +104,60 @@ def _built_services() -> dict[str, dict[str, Any]]:
     return {name: spec for name, spec in _services().items() if "build" in spec}
 
 
-def _chroma_service() -> str:
-    (name,) = [n for n, s in _services().items() if str(s.get("image", "")).startswith("chromadb/")]
+def _service_of_image(image: str) -> str:
+    """The one service running the image `image` (any tag)."""
+    (name,) = [n for n, s in _services().items() if str(s.get("image", "")).startswith(image)]
     return name
+
+
+def _chroma_service() -> str:
+    return _service_of_image("chromadb/chroma:")
+
+
+def _postgres_service() -> str:
+    return _service_of_image("postgres:")
+
+
+def _serving_replicas() -> dict[str, dict[str, Any]]:
+    """The built services that publish the API: the replicas behind one load balancer."""
+    return {name: spec for name, spec in _built_services().items() if spec.get("ports")}
+
+
+def _interpolated(text: str) -> str:
+    """`text` as compose reads it with none of its variables set: each `${NAME:-default}` is
+    its default (empty without one)."""
+    return INTERPOLATION.sub(lambda match: match[2] or "", text).replace("$$", "$")
+
+
+def _published_ports(spec: dict[str, Any]) -> list[tuple[str, str]]:
+    """A service's published ports, (host port, container port), short syntax
+    `[IP:]HOST:CONTAINER[/PROTOCOL]`."""
+    published: list[tuple[str, str]] = []
+    for port in spec.get("ports", []):
+        *_, host, container = str(port).split(":")
+        published.append((host, container.split("/")[0]))
+    return published
+
+
+def _depends_on(spec: dict[str, Any]) -> dict[str, str]:
+    """A service's dependencies, name → condition (the list form means `service_started`)."""
+    needs = spec.get("depends_on", {})
+    if isinstance(needs, list):
+        return dict.fromkeys(needs, "service_started")
+    return {
+        name: str(dict(how or {}).get("condition", "service_started"))
+        for name, how in needs.items()
+    }
+
+
+def _health_check_of(name: str) -> list[str] | None:
+    """The check a service's health is judged by: compose's own, else the image's (built from
+    the Dockerfile); None when there is none or it is disabled."""
+    spec = _services()[name]
+    check = spec.get("healthcheck")
+    if check is not None:
+        return None if check.get("disable") else [str(part) for part in check["test"]]
+    return ["CMD", *_health_check()] if "build" in spec else None
 
 
 def _mounts(spec: dict[str, Any]) -> dict[str, str]:
@@ -107,7 +171,10 @@ def _mounts(spec: dict[str, Any]) -> dict[str, str]:
 
 
 def _compose_env(spec: dict[str, Any]) -> dict[str, str]:
-    return {key: str(value) for key, value in dict(spec.get("environment", {})).items()}
+    """A service's environment as its process sees it (compose's defaults filled in)."""
+    return {
+        key: _interpolated(str(value)) for key, value in dict(spec.get("environment", {})).items()
+    }
 
 
 def _settings_of(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
@@ -185,22 +252,91 @@ def test_every_setting_the_files_set_is_a_real_setting(monkeypatch: pytest.Monke
         settings = _settings_of({**_dockerfile_env(), **_compose_env(spec)}, monkeypatch)
         assert settings.chroma_mode == "server", name
         assert settings.chroma_host == _chroma_service(), name
+        assert settings.database_url == _compose_env(spec)["BOARDPAPERS_DATABASE_URL"], name
         assert str(settings.data_dir) in _mounts(spec), f"{name}: its data folder is not a volume"
 
 
-def test_the_services_wait_for_a_healthy_chroma() -> None:
-    chroma = _services()[_chroma_service()]
-    assert chroma["healthcheck"]["test"][0] == "CMD"
+def test_the_services_wait_for_a_healthy_chroma_and_postgres() -> None:
+    for server in (_chroma_service(), _postgres_service()):
+        assert _services()[server]["healthcheck"]["test"][0] == "CMD", server
     built = _built_services()
     assert {"sync"} < set(built), "no scheduled sync service"
     for name, spec in built.items():
-        assert spec["depends_on"][_chroma_service()] == {"condition": "service_healthy"}, name
+        for server in (_chroma_service(), _postgres_service()):
+            assert _depends_on(spec).get(server) == "service_healthy", f"{name} on {server}"
     # Both see one data folder and one folder of papers: the service opens what sync read.
     assert len({tuple(sorted(_mounts(spec).items())) for spec in built.values()}) == 1
     command = built["sync"]["command"]
     assert command[:2] == ["boardpapers", "sync"]
     assert "--every" in command
     assert command[-1] in _mounts(built["sync"])
+
+
+def test_every_boardpapers_service_shares_one_postgres_database_and_one_chroma() -> None:
+    postgres = _compose_env(_services()[_postgres_service()])
+    built = _built_services()
+    for name, spec in built.items():
+        env = _compose_env(spec)
+        assert env.get("BOARDPAPERS_CHROMA_MODE") == "server", name
+        assert env.get("BOARDPAPERS_CHROMA_HOST") == _chroma_service(), name
+        assert "BOARDPAPERS_DATABASE_URL" in env, f"{name} keeps its state to itself"
+        url = urlsplit(env["BOARDPAPERS_DATABASE_URL"])
+        assert url.scheme in {"postgresql", "postgres"}, name
+        assert (url.hostname, url.port) == (_postgres_service(), POSTGRES_PORT), name
+        # The very user, password and database the postgres image makes on its first start.
+        assert unquote(url.username or "") == postgres["POSTGRES_USER"], name
+        assert unquote(url.password or "") == postgres["POSTGRES_PASSWORD"], name
+        assert url.path == f"/{postgres['POSTGRES_DB']}", name
+    envs = [_compose_env(spec) for spec in built.values()]
+    truths = {tuple(env.get(key) for key in SHARED_SETTINGS) for env in envs}
+    assert len(truths) == 1, f"the services do not share one truth: {truths}"
+    # Its data survives a restart, and neither server is published beyond compose's network.
+    assert "/var/lib/postgresql/data" in _mounts(_services()[_postgres_service()])
+    for server in (_postgres_service(), _chroma_service()):
+        assert not _services()[server].get("ports"), f"{server} is published"
+
+
+def test_two_replicas_serve_on_ports_that_do_not_collide() -> None:
+    replicas = _serving_replicas()
+    assert len(replicas) >= 2, f"one replica is not several: {sorted(replicas)}"
+    container_port = _dockerfile_env()["BOARDPAPERS_PORT"]
+    for name, spec in replicas.items():
+        assert "BOARDPAPERS_PORT" not in _compose_env(spec), name  # the image's port it is
+        assert [inside for _, inside in _published_ports(spec)] == [container_port], name
+    host_ports = [host for spec in _services().values() for host, _ in _published_ports(spec)]
+    assert len(host_ports) == len(set(host_ports)), f"a host port published twice: {host_ports}"
+    assert "command" not in {key for spec in replicas.values() for key in spec}, "not the image's"
+
+
+def test_every_dependency_exists_and_has_a_health_check_to_wait_for() -> None:
+    services = _services()
+    for name, spec in services.items():
+        for needed, condition in _depends_on(spec).items():
+            assert needed in services, f"{name} depends on {needed}: no such service"
+            assert needed != name, name
+            if condition == "service_healthy":
+                assert _health_check_of(needed), f"{name} waits for {needed}'s health: none"
+    for name in services:  # every long-running server is judged by a check, except sync
+        if name != "sync":
+            assert _health_check_of(name), f"{name} has no health check"
+    postgres_check = _health_check_of(_postgres_service()) or []
+    # Over TCP: during the image's first start its server listens on the socket alone.
+    assert postgres_check[:2] == ["CMD", "pg_isready"]
+    assert postgres_check[postgres_check.index("--host") + 1] == "127.0.0.1"
+
+
+def test_the_image_can_load_postgresql_s_client_library() -> None:
+    """The slim base image has no libpq: psycopg must bring its own (the binary extra) or the
+    Dockerfile install Debian's libpq5."""
+    dependencies = tomllib.loads(PYPROJECT.read_text())["project"]["dependencies"]
+    # `psycopg`, `psycopg[binary,pool]>=3.2`, … but not `psycopg-pool`: (extras) or None.
+    requirement = re.compile(r"psycopg\s*(?:\[([^\]]*)\])?\s*(?:[<>=!~;@]|$)")
+    found = [match for line in dependencies if (match := requirement.match(line))]
+    assert found, "psycopg is not among the project's dependencies: the image cannot connect"
+    extras = {extra.strip() for extra in (found[0][1] or "").split(",")}
+    if not extras & {"binary", "c"}:  # the pure-Python psycopg: it loads the system's libpq
+        apt = " ".join(a for a in _arguments("RUN") if "apt-get install" in a)
+        assert re.search(r"\slibpq5(\s|$)", apt), "plain psycopg in an image without libpq5"
 
 
 # -- the commands, run --------------------------------------------------------------------
@@ -236,6 +372,18 @@ def test_the_image_command_makes_an_admin_key_once_and_serves(tmp_path: Path) ->
         assert [(k["role"], k["state"]) for k in keys] == [("admin", "active")]
         as_admin = httpx.get(health, headers={"Authorization": f"Bearer {key}"}, timeout=10)
         assert as_admin.status_code == 200  # the first start's key still opens it
+
+
+def test_the_postgres_health_check_asks_a_real_server(postgres_url: str) -> None:
+    """The compose check, with the session's server's port, run by the installed pg_isready."""
+    program, *arguments = (_health_check_of(_postgres_service()) or [])[1:]
+    command = [str(server_binaries() / program), *arguments]
+    port = str(urlsplit(postgres_url).port)
+    assert (
+        subprocess.run([*command, "--port", port], capture_output=True, timeout=30).returncode == 0
+    )
+    nothing_there = [*command, "--port", str(free_port())]
+    assert subprocess.run(nothing_there, capture_output=True, timeout=30).returncode != 0
 
 
 def test_the_chroma_health_check_asks_a_real_server(
@@ -309,10 +457,11 @@ def _move_in(source: Path, folder: Path) -> Path:
 
 @pytest.mark.server
 def test_the_compose_sync_service_syncs_on_schedule_and_stops_on_sigterm(
-    chroma_server: tuple[str, int], tmp_path: Path
+    chroma_server: tuple[str, int], postgres_database: str, tmp_path: Path
 ) -> None:
-    """Its command (every 2 s, not 15 min) against a real Chroma server: a round that finds
-    the lock busy is reported and the schedule goes on; a paper added later is synced."""
+    """Its command (every 2 s, not 15 min) against a real Chroma server and PostgreSQL: a
+    round that finds the lock busy is reported and the schedule goes on; a paper added later
+    is synced."""
     spec = _built_services()["sync"]
     papers, data, logs = tmp_path / "papers", tmp_path / "data", tmp_path / "logs"
     papers.mkdir()
@@ -320,6 +469,7 @@ def test_the_compose_sync_service_syncs_on_schedule_and_stops_on_sigterm(
     host, port = chroma_server
     env = {**_compose_env(spec), "BOARDPAPERS_DATA_DIR": str(data)}
     env |= {"BOARDPAPERS_CHROMA_HOST": host, "BOARDPAPERS_CHROMA_PORT": str(port)}
+    env["BOARDPAPERS_DATABASE_URL"] = postgres_database  # compose's `postgres`, here
     env["BOARDPAPERS_COLLECTION"] = f"compose-{uuid.uuid4().hex[:12]}"  # the server is shared
     command = list(spec["command"])
     command[command.index("--every") + 1] = "2s"
@@ -349,6 +499,10 @@ def test_the_compose_sync_service_syncs_on_schedule_and_stops_on_sigterm(
     question = "What is the officer-led Business Group now known as?"
     hits = json.loads(_boardpapers(["search", question, "-k", "3", "--json"], env))
     assert document_id(PROTOCOL) in {hit["document"]["id"] for hit in hits}
+    # Read there from the shared database, where another replica would read it too.
+    with psycopg.connect(postgres_database) as database:
+        shared = database.execute("SELECT doc_id FROM documents").fetchall()
+    assert {row[0] for row in shared} == {document_id(KEY_POINTS), document_id(PROTOCOL)}
 
 
 @pytest.mark.slow  # the command loads the model and ingests

@@ -87,7 +87,7 @@ def ingest(request: IngestRequest, services: ServicesDep) -> dict[str, Any]:
     if missing:
         raise HTTPException(422, f"Not found on the server: {', '.join(missing)}")
     try:
-        with sync_lock(services.settings.data_dir):
+        with sync_lock(services.settings.data_dir, database_url=services.settings.database_url):
             report = ingest_paths([Path(p) for p in request.paths], services.index)
     except SyncBusyError as busy:
         raise HTTPException(409, f"{busy}") from None
@@ -104,7 +104,7 @@ def ingest(request: IngestRequest, services: ServicesDep) -> dict[str, Any]:
 def remove(doc_id: str, services: ServicesDep) -> dict[str, str]:
     """Remove a paper from the index (its file stays where it is)."""
     try:
-        with sync_lock(services.settings.data_dir):
+        with sync_lock(services.settings.data_dir, database_url=services.settings.database_url):
             removed = services.index.remove_document(doc_id)
             services.index.refresh_keyword_index()
     except SyncBusyError as busy:

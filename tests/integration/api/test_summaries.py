@@ -91,7 +91,7 @@ def test_summary_is_stored_and_recomputed_only_when_the_document_changes(
     paper = make_pdf(folder / "housing.pdf", "housing", pages=3)
     services = make_services(settings)
     ingest_paths([folder], services.index)
-    store = SummaryStore.in_data_dir(settings.data_dir)
+    store = SummaryStore(settings.summaries_database)
     summariser = ExtractiveSummariser(services.index, settings)
 
     first, reused = stored_or_new("housing", services.index, summariser, store)
