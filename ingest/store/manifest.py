@@ -73,6 +73,7 @@ class StoredDocument:
 class Manifest(Store):
     def __init__(self, where: Path | str) -> None:
         super().__init__(where, Schema(_SCHEMA))
+        self._documents: tuple[int, list[StoredDocument]] | None = None
         self._add_ocr_column()
 
     def _add_ocr_column(self) -> None:
@@ -91,11 +92,18 @@ class Manifest(Store):
         return int(row["value"]) if row else 0
 
     def documents(self) -> list[StoredDocument]:
-        with self.connection() as connection:
-            rows = connection.execute(
-                "SELECT * FROM documents ORDER BY date NULLS FIRST, doc_id"
-            ).fetchall()
-        return [StoredDocument(row) for row in rows]
+        """The live documents, by date. Read again only when the generation has moved: every
+        search resolves its passages' papers, and an archive has thousands."""
+        generation = self.generation()  # first: a change after it is seen by the next call
+        kept = self._documents
+        if kept is None or kept[0] != generation:
+            with self.connection() as connection:
+                rows = connection.execute(
+                    "SELECT * FROM documents ORDER BY date NULLS FIRST, doc_id"
+                ).fetchall()
+            kept = (generation, [StoredDocument(row) for row in rows])
+            self._documents = kept
+        return list(kept[1])
 
     def document(self, doc_id: str) -> StoredDocument | None:
         with self.connection() as connection:
