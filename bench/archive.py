@@ -20,6 +20,7 @@ progress on stderr. Prints figures, never passes or fails on them. Not for CI.
 
     python -m bench.archive [--files N] [--small-files N] [--data-dir DIR] [--archive DIR]
                             [--sample 500] [--rounds 2] [--seed 21] [--torch-threads N]
+                            [--parse-workers N] [--embed-batch N]
 
 `--data-dir` keeps the index (it must be empty or absent: this bench measures a fresh ingest);
 otherwise a temp folder is used and removed.
@@ -54,7 +55,7 @@ from bench.latency import (
     time_calls,
     torch_threads,
 )
-from bench.load import rss_mb, sampling
+from bench.load import rss_mb
 
 ARCHIVE = PROJECT_ROOT.parent / "shared" / "corpus-archive" / "md"
 
@@ -85,13 +86,35 @@ QUESTIONS = [
 
 @contextmanager
 def peak_rss(every: float = 0.5) -> Iterator[list[float]]:
-    """This process's RSS (MB) sampled every `every` s while the block runs, and at its start
-    and end; max() is the peak."""
+    """The RSS (MB) of this process and its children (parse workers), summed, sampled every
+    `every` s while the block runs, and at its start and end; max() is the peak."""
     pid = os.getpid()
-    with sampling(pid, every) as samples:
-        samples.append(rss_mb(pid))
+    samples = [tree_rss_mb(pid)]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(every):
+            samples.append(tree_rss_mb(pid))
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
         yield samples
-    samples.append(rss_mb(pid))
+    finally:
+        stop.set()
+        thread.join()
+        samples.append(tree_rss_mb(pid))
+
+
+def tree_rss_mb(pid: int) -> float:
+    """RSS of a process and all its descendants, in MB (shared pages counted in each)."""
+    total = 0.0
+    try:
+        total += rss_mb(pid)
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except (OSError, RuntimeError):  # ended meanwhile
+        return total
+    return total + sum(tree_rss_mb(int(child)) for child in children)
 
 
 class Stopwatch:
@@ -123,17 +146,21 @@ class Stopwatch:
 
 @contextmanager
 def ingest_stopwatch(index: Any) -> Iterator[Stopwatch]:
-    """Time the steps of `ingest_file`/`ingest_paths` on `index`: reading, blocks, chunking
-    (tokenizer counts included), extraction, embedding, Chroma writes, manifest writes, and
-    the keyword index + glossary rebuild at the end. The steps do not overlap."""
-    import ingest.pipeline as pipeline
+    """Time the steps of `ingest_paths` on `index`: reading, blocks, chunking (tokenizer
+    counts included), extraction (these four in this process only: with parse workers, the
+    time spent waiting for their readings instead), embedding, Chroma writes, manifest
+    writes, and the keyword index + glossary refresh at the end. The steps do not overlap."""
+    from concurrent.futures import Future
+
+    import ingest.parsing as parsing
 
     watch = Stopwatch()
     wraps = [
-        (pipeline, "load_file", "read file"),
-        (pipeline, "blocks_from_pages", "blocks"),
-        (pipeline, "chunk_blocks", "chunking"),
-        (pipeline, "extract", "extraction"),
+        (parsing, "load_file", "read file"),
+        (parsing, "blocks_from_pages", "blocks"),
+        (parsing, "chunk_blocks", "chunking"),
+        (parsing, "extract", "extraction"),
+        (Future, "result", "waiting for parse workers"),
         (index.embeddings, "embed_documents", "embedding"),
         (index.manifest, "stage", "manifest writes"),
         (index.manifest, "publish", "manifest writes"),
@@ -255,7 +282,7 @@ def measure_size(
     log(f"[{label}] ingesting {len(files)} files ({embedded_before} chunks already in)…")
     with ingest_stopwatch(index) as watch, chroma_write_timer(index, watch), peak_rss() as rss:
         start = time.perf_counter()
-        report = ingest_paths(files, index, progress=True)
+        report = ingest_paths(files, index, progress=True, workers=args.parse_workers)
         ingest_s = time.perf_counter() - start
     failed = [f for f in report.files if f.reason]
     for f in failed[:5]:
@@ -265,7 +292,7 @@ def measure_size(
     log(f"[{label}] {embedded} chunks embedded in {ingest_s:.0f} s; {chunks} live; reingest…")
     with peak_rss() as rss_again:
         start = time.perf_counter()
-        again = ingest_paths(files, index)
+        again = ingest_paths(files, index, workers=args.parse_workers)
         reingest_s = time.perf_counter() - start
     log(f"[{label}] raw embedder rate over {args.sample} chunk texts…")
     sample_n, raw_rate = raw_embed_rate(services, args.sample, args.seed)
@@ -359,6 +386,8 @@ def _rss(f: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import ingest.pipeline as pipeline
+
     parser = argparse.ArgumentParser(
         prog="python -m bench.archive",
         description=__doc__,
@@ -372,7 +401,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2, help="passes over the questions")
     parser.add_argument("--seed", type=int, default=21, help="order of the archive's files")
     parser.add_argument("--torch-threads", type=int, help="torch intra-op threads to use")
+    parser.add_argument(
+        "--parse-workers", type=int,
+        help="processes reading files ahead of the embedder (default: as the pipeline chooses)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--embed-batch", type=int, default=pipeline.EMBED_BATCH,
+        help="chunks embedded per model call across files (default: the pipeline's)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    pipeline.EMBED_BATCH = args.embed_batch
     set_torch_threads(args.torch_threads)
     if args.data_dir is not None and args.data_dir.exists() and any(args.data_dir.iterdir()):
         parser.error(f"{args.data_dir} is not empty: this bench measures a fresh ingest")
@@ -405,6 +443,8 @@ def main(argv: list[str] | None = None) -> int:
             f"Archive `{args.archive}` ({len(files)} files), shuffled with seed {args.seed}; "
             f"sizes run: {', '.join(map(str, sizes))} files, one growing index at {data_dir}"
             f"{'' if args.data_dir else ' (temp, removed)'}; torch threads {torch_threads()}; "
+            f"parse workers {_chosen(args.parse_workers)}; "
+            f"embedding batch {args.embed_batch} chunks; "
             f"{len(QUESTIONS)} generic questions × {args.rounds} rounds per client.\n"
         )
         for figures, wall in results:
@@ -412,6 +452,10 @@ def main(argv: list[str] | None = None) -> int:
         if len(results) > 1:
             print_growth([figures for figures, _ in results])
     return 0
+
+
+def _chosen(workers: int | None) -> str:
+    return "as the pipeline chooses (parse_workers)" if workers is None else str(workers)
 
 
 def print_growth(results: list[dict[str, Any]]) -> None:

@@ -5,7 +5,12 @@ Write order for a new or changed document: stage its chunks in the manifest, add
 vectors to Chroma, publish (one SQLite transaction switches the live version), then delete
 the old version's vectors. Every query filters Chroma to live versions, so a reader never
 sees two versions of a paper, and a crash at any point leaves the old version live and the
-new one's leftovers to be swept by the next run.
+new one's leftovers to be swept by the next run. Several documents go in together
+(`replace_documents`): all staged, all their vectors computed in one model call and added,
+then each published in turn, so each is still published only once all its vectors are in.
+
+The keyword index and the glossary follow what is live (the manifest's generation), each
+rebuilt from the last one, reading only the papers new since.
 """
 
 from __future__ import annotations
@@ -24,13 +29,22 @@ from langchain_core.embeddings import Embeddings
 from ingest.models import Chunk, DocumentMeta, Page
 from ingest.settings import IngestSettings
 from ingest.store.disk_full import ChromaCopy, DataDiskFull, ReadOnlyCollection, is_disk_full
-from ingest.store.keyword_index import KeywordIndex
+from ingest.store.keyword_index import DocumentKey, KeywordIndex, document_key
 from ingest.store.manifest import Manifest, StoredDocument
-from ingest.text.acronyms import Glossary
+from ingest.text.acronyms import (
+    DocumentDefinitions,
+    Glossary,
+    count_definitions,
+    load_document_definitions,
+    save_document_definitions,
+)
 
 log = logging.getLogger(__name__)
 
-ADD_BATCH = 256
+# Vectors per Chroma upsert (Chroma takes at most a few thousand at once).
+ADD_BATCH = 1024
+# Papers whose chunks the keyword index and glossary fetch one by one; more are read at once.
+_FETCH_ONE_BY_ONE = 20
 
 
 def make_chroma_client(settings: IngestSettings, path: Path | None = None) -> Any:
@@ -60,6 +74,18 @@ def _open_chroma(settings: IngestSettings) -> tuple[Any, ChromaCopy | None]:
     copy = ChromaCopy(settings.chroma_path)
     log.warning("%s; searching a copy of the index in %s meanwhile", DataDiskFull(), copy.path)
     return make_chroma_client(settings, copy.path), copy
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    """A document's new version, read and chunked, to be made live."""
+
+    meta: DocumentMeta
+    version: str
+    path: str
+    pages: Sequence[Page]
+    chunks: list[Chunk]
+    extraction_json: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +132,7 @@ class PaperIndex:
         self._chroma_generation = self.manifest.generation()
         self._keyword: KeywordIndex | None = None
         self._glossary: tuple[int, Glossary] | None = None
+        self._definitions: DocumentDefinitions | None = None  # per paper, for the glossary
 
     def _open_collection(self) -> Any:
         # embedding_function=None: Chroma must never embed (its default downloads a model).
@@ -204,14 +231,9 @@ class PaperIndex:
 
     def keyword_index(self) -> KeywordIndex:
         """The keyword index for what is live now, loaded or rebuilt when it is stale."""
-        generation = self.manifest.generation()
-        if self._keyword is not None and self._keyword.generation == generation:
-            return self._keyword
-        loaded = KeywordIndex.load(self.settings.keyword_index_path)
-        if loaded is None or loaded.generation != generation:
-            loaded = self._rebuild_keyword_index(generation)
-        self._keyword = loaded
-        return loaded
+        keyword, _ = self._refresh(keyword=True, glossary=False)
+        assert keyword is not None, "refreshed just now"
+        return keyword
 
     def chunk_vectors(self, chunk_ids: Sequence[str]) -> dict[str, list[float]]:
         """The stored embedding of each chunk, so later steps need not embed again."""
@@ -230,16 +252,10 @@ class PaperIndex:
             return list(collection.get(include=[])["ids"])
 
     def glossary(self) -> Glossary:
-        """Acronyms the live papers define, learned afresh whenever what is live changes."""
-        generation = self.manifest.generation()
-        if self._glossary is not None and self._glossary[0] == generation:
-            return self._glossary[1]
-        glossary = Glossary.learn(chunk.text for chunk in self.manifest.live_chunks())
-        try:
-            glossary.save(self.settings.glossary_path)
-        except OSError as error:  # a read-only or full data folder still answers from memory
-            log.warning("could not save the glossary: %s", error)
-        self._glossary = (generation, glossary)
+        """Acronyms the live papers define, learned again whenever what is live changes (each
+        paper's definitions are counted once, when it is new)."""
+        _, glossary = self._refresh(keyword=False, glossary=True)
+        assert glossary is not None, "refreshed just now"
         return glossary
 
     def chunk_count(self) -> int:
@@ -252,9 +268,15 @@ class PaperIndex:
         """Remove what a run that died left behind: staged rows and unpublished vectors."""
         try:
             self.manifest.drop_unpublished()
-            live = self.live_versions()
+            documents = self.manifest.documents()
+            live = [doc.version for doc in documents]
             where: dict[str, Any] = {"version": {"$nin": live}} if live else {}
             with self._chroma() as collection:
+                # Every live chunk's vector is in (published only after), so as many vectors
+                # as live chunks means no leftovers: no search through all the vectors for
+                # them (seconds for an archive), which an unchanged re-ingest would spend.
+                if collection.count() == sum(doc.chunk_count for doc in documents):
+                    return
                 if where:
                     collection.delete(where=where)
                 elif collection.count():
@@ -274,25 +296,111 @@ class PaperIndex:
     ) -> None:
         """Make `chunks` the live content of `meta.doc_id`, replacing any earlier version;
         `extraction_json` (recommendations, agenda) goes live with them."""
-        self.manifest.stage(meta, version, pages, chunks)
-        if extraction_json is not None:
-            self.manifest.store_extraction(meta.doc_id, version, extraction_json)
+        new = NewVersion(meta, version, path, pages, chunks, extraction_json)
+        error = self.replace_documents([new])[0]
+        if error is not None:
+            raise error
+
+    def replace_documents(self, versions: Sequence[NewVersion]) -> list[Exception | None]:
+        """Make each new version live as `replace_document` does, with all their vectors
+        computed in one model call (so short and long chunks of several papers share the
+        padding) and written to Chroma together; then each is published on its own, in order,
+        only once all its vectors are in. Per version: None, or the error that kept it from
+        going live; the others go on regardless."""
+        errors: list[Exception | None] = [None] * len(versions)
+        staged: list[int] = []
+        for position, new in enumerate(versions):
+            try:
+                self.manifest.stage(new.meta, new.version, new.pages, new.chunks)
+                if new.extraction_json is not None:
+                    self.manifest.store_extraction(
+                        new.meta.doc_id, new.version, new.extraction_json
+                    )
+                staged.append(position)
+            except Exception as error:  # this paper stays as it was; the batch goes on
+                errors[position] = error
+        for position, refused in self._add_vectors(versions, staged).items():
+            errors[position] = refused
+        replaced: list[NewVersion] = []
+        for position, new in enumerate(versions):
+            if errors[position] is not None:
+                continue
+            try:
+                earlier = self.manifest.document(new.meta.doc_id)
+                self.manifest.publish(
+                    new.meta, new.version, new.path, pages=len(new.pages),
+                    chunk_count=len(new.chunks),
+                )  # fmt: skip
+            except Exception as error:
+                errors[position] = error
+                continue
+            self._saw_own_change()
+            if earlier is not None and earlier.version != new.version:
+                replaced.append(new)
+        # The old versions' vectors: never live now; a crash before this leaves them to sweep.
+        for new in replaced:
+            with self._chroma() as collection:
+                collection.delete(
+                    where={"$and": [{"doc_id": new.meta.doc_id}, {"version": {"$ne": new.version}}]}
+                )
+        return errors
+
+    def _add_vectors(
+        self, versions: Sequence[NewVersion], positions: list[int]
+    ) -> dict[int, Exception]:
+        """Embed the chunks of `versions` at `positions` and add them to Chroma; the errors of
+        those that could not go in, by position. Each step is tried for all together first;
+        when that fails, for one version at a time, so only the paper at fault is held back."""
+        errors: dict[int, Exception] = {}
+        if not positions:
+            return errors
+        try:
+            vectors = self._embed({p: versions[p].chunks for p in positions})
+        except Exception:
+            vectors = {}
+            for position in positions:
+                try:
+                    vectors |= self._embed({position: versions[position].chunks})
+                except Exception as error:
+                    errors[position] = error
+        ready = [p for p in positions if p in vectors]
+        try:
+            self._upsert([(versions[p].chunks, vectors[p]) for p in ready])
+        except Exception:
+            for position in ready:
+                try:
+                    self._upsert([(versions[position].chunks, vectors[position])])
+                except Exception as error:
+                    errors[position] = error
+        return errors
+
+    def _embed(self, chunks: dict[int, list[Chunk]]) -> dict[int, list[list[float]]]:
+        """The vectors of each list of chunks, all computed in one model call, longest text
+        first so each of the model's batches holds texts of like length (less padding)."""
+        texts = [
+            (key, n, c.context_text()) for key, group in chunks.items() for n, c in enumerate(group)
+        ]
+        texts.sort(key=lambda item: -len(item[2]))
+        computed = self.embeddings.embed_documents([text for _, _, text in texts])
+        vectors: dict[int, list[list[float]]] = {
+            key: [[]] * len(group) for key, group in chunks.items()
+        }
+        for (key, n, _), vector in zip(texts, computed, strict=True):
+            vectors[key][n] = vector
+        return vectors
+
+    def _upsert(self, pieces: list[tuple[list[Chunk], list[list[float]]]]) -> None:
+        chunks = [chunk for group, _ in pieces for chunk in group]
+        vectors = [vector for _, group in pieces for vector in group]
         for start in range(0, len(chunks), ADD_BATCH):
             batch = chunks[start : start + ADD_BATCH]
-            vectors = self.embeddings.embed_documents([c.context_text() for c in batch])
             with self._chroma() as collection:
                 collection.upsert(
                     ids=[c.chunk_id for c in batch],
-                    embeddings=vectors,
+                    embeddings=vectors[start : start + ADD_BATCH],
                     documents=[c.text for c in batch],
                     metadatas=[_chroma_metadata(c) for c in batch],
                 )
-        self.manifest.publish(meta, version, path, pages=len(pages), chunk_count=len(chunks))
-        self._saw_own_change()
-        with self._chroma() as collection:
-            collection.delete(
-                where={"$and": [{"doc_id": meta.doc_id}, {"version": {"$ne": version}}]}
-            )
 
     def move_document(self, meta: DocumentMeta, path: str) -> bool:
         """Record that a live document's file is now at `path` (moved or renamed, the same
@@ -323,17 +431,125 @@ class PaperIndex:
         return removed
 
     def refresh_keyword_index(self) -> None:
-        """Rebuild the keyword index and glossary now (after a batch), not on the next query."""
-        self.keyword_index()
-        self.glossary()
+        """Bring the keyword index and glossary up to what is live now (after a batch), not
+        on the next query."""
+        self._refresh(keyword=True, glossary=True)
 
-    def _rebuild_keyword_index(self, generation: int) -> KeywordIndex:
-        keyword = KeywordIndex.build(self.manifest.live_chunks(), generation)
+    def _refresh(
+        self, *, keyword: bool, glossary: bool
+    ) -> tuple[KeywordIndex | None, Glossary | None]:
+        """The keyword index and the glossary asked for, each for what is live now: as held,
+        else as saved in the data folder (another process may have built it), else built
+        afresh, reading only the papers new since (their chunks fetched once for both)."""
+        generation = self.manifest.generation()
+        previous: KeywordIndex | None = None
+        rebuild_keyword = False
+        if keyword and (self._keyword is None or self._keyword.generation != generation):
+            loaded = KeywordIndex.load(self.settings.keyword_index_path)
+            if loaded is not None and loaded.generation == generation:
+                self._keyword = loaded
+            else:
+                rebuild_keyword = True
+                # Any earlier index lends the tokens of the papers it shares with this one.
+                previous = loaded if loaded is not None and loaded.documents else self._keyword
+        learn_glossary = glossary and (self._glossary is None or self._glossary[0] != generation)
+        if rebuild_keyword or learn_glossary:
+            documents = sorted(self.manifest.documents(), key=lambda doc: doc.meta.doc_id)
+            tokenized = previous.documents if previous is not None else {}
+            definitions = self._document_definitions() if learn_glossary else {}
+            missing = [
+                doc for doc in documents
+                if (rebuild_keyword and _document_key(doc) not in tokenized)
+                or (learn_glossary and definitions.get(doc.meta.doc_id, ("",))[0] != doc.version)
+            ]  # fmt: skip
+            fetched = self._chunks_of(missing)
+            if rebuild_keyword:
+                self._keyword = self._rebuild_keyword_index(
+                    generation, documents, fetched, previous
+                )
+            if learn_glossary:
+                self._glossary = (generation, self._learn_glossary(documents, fetched, definitions))
+        return (
+            self._keyword if keyword else None,
+            self._glossary[1] if glossary and self._glossary else None,
+        )
+
+    def _chunks_of(self, documents: Sequence[StoredDocument]) -> dict[str, list[Chunk]]:
+        """The live chunks of these documents by id: fetched one document at a time for a
+        few, all at once for many."""
+        if len(documents) <= _FETCH_ONE_BY_ONE:
+            return {
+                doc.meta.doc_id: self.manifest.document_chunks(doc.meta.doc_id) for doc in documents
+            }
+        wanted = {doc.meta.doc_id for doc in documents}
+        fetched: dict[str, list[Chunk]] = {}
+        for chunk in self.manifest.live_chunks():
+            if chunk.doc_id in wanted:
+                fetched.setdefault(chunk.doc_id, []).append(chunk)
+        return fetched
+
+    def _rebuild_keyword_index(
+        self,
+        generation: int,
+        documents: list[StoredDocument],
+        fetched: dict[str, list[Chunk]],
+        previous: KeywordIndex | None,
+    ) -> KeywordIndex:
+        known = previous.documents if previous is not None else {}
+        order: list[DocumentKey] = []
+        fresh: dict[DocumentKey, list[Chunk]] = {}
+        for doc in documents:
+            key = _document_key(doc)
+            chunks = fetched.get(doc.meta.doc_id)
+            if key in known:  # (fetched, if at all, for the glossary's sake)
+                order.append(key)
+            elif chunks:  # keyed as read: a paper replaced meanwhile is a later generation's
+                key = document_key(chunks[0])
+                order.append(key)
+                fresh[key] = chunks
+        keyword = KeywordIndex.assemble(order, fresh, generation, previous)
         try:
             keyword.save(self.settings.keyword_index_path)
         except OSError as error:  # a read-only or full data folder still answers from memory
             log.warning("could not save the keyword index: %s", error)
         return keyword
+
+    def _document_definitions(self) -> DocumentDefinitions:
+        if self._definitions is None:
+            self._definitions = load_document_definitions(self._definitions_path)
+        return self._definitions
+
+    def _learn_glossary(
+        self,
+        documents: list[StoredDocument],
+        fetched: dict[str, list[Chunk]],
+        known: DocumentDefinitions,
+    ) -> Glossary:
+        live: DocumentDefinitions = {}
+        for doc in documents:
+            doc_id = doc.meta.doc_id
+            chunks = fetched.get(doc_id)
+            if chunks:
+                live[doc_id] = (chunks[0].version, count_definitions(c.text for c in chunks))
+            elif doc_id in known and known[doc_id][0] == doc.version:
+                live[doc_id] = known[doc_id]
+        glossary = Glossary.merged(counts for _, counts in live.values())
+        try:
+            glossary.save(self.settings.glossary_path)
+            if live != known:
+                save_document_definitions(self._definitions_path, live)
+        except OSError as error:  # a read-only or full data folder still answers from memory
+            log.warning("could not save the glossary: %s", error)
+        self._definitions = live
+        return glossary
+
+    @property
+    def _definitions_path(self) -> Path:
+        return self.settings.glossary_path.with_name("glossary-by-document.json")
+
+
+def _document_key(doc: StoredDocument) -> DocumentKey:
+    return (doc.meta.doc_id, doc.version, doc.meta.title)
 
 
 def _chroma_metadata(chunk: Chunk) -> dict[str, str | int | bool]:

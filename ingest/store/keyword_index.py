@@ -1,5 +1,6 @@
 """The keyword index: BM25 (bm25s) over the live chunks' contextual text, kept in the data
-folder beside Chroma and rebuilt whenever what is live changes.
+folder beside Chroma and rebuilt whenever what is live changes, tokenizing only the papers
+that are new since the index it replaces.
 
 Exact words matter in board papers (names, acronyms, figures, "Section 136"), which dense
 embeddings blur; this index is the other half of hybrid retrieval.
@@ -16,7 +17,10 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -24,6 +28,9 @@ from ingest.models import Chunk
 from ingest.text.tokens import COMPOUND, Tokenizer, normalised
 
 _STAMP = "boardpapers.json"
+# Each chunk's token count, and all chunks' token ids (into the BM25 model's vocabulary).
+_LENGTHS = "token-lengths.npy"
+_TOKEN_IDS = "token-ids.npy"
 # A version no longer published is removed once this old: a reader that resolved it just
 # before a swap has long finished reading it by then.
 _STALE_AFTER_SECONDS = 300
@@ -35,27 +42,106 @@ TOKENS_VERSION = 3
 log = logging.getLogger(__name__)
 
 
-class KeywordIndex:
-    """BM25 over a fixed list of chunk ids, in the order given at build time."""
+DocumentKey = tuple[str, str, str]
+"""A document's id, version and title: what its chunks' indexed text is made of, beyond the
+chunks of that version themselves (`Chunk.context_text`)."""
 
-    def __init__(self, chunk_ids: list[str], model: object | None, generation: int) -> None:
+
+@dataclass
+class DocumentTokens:
+    """The tokens of one document's chunks, as ids into its index's vocabulary."""
+
+    chunk_ids: list[str]
+    lengths: np.ndarray  # tokens per chunk
+    ids: np.ndarray  # every chunk's token ids, one chunk after another
+
+
+class KeywordIndex:
+    """BM25 over a fixed list of chunk ids, in the order given at build time.
+
+    It keeps each document's tokens, saved with it, so a rebuild for what is live now (`build`
+    with `previous`) reads only the documents new since: the others' tokens are taken as
+    they are, and BM25's weights (which depend on every chunk) are computed afresh from them.
+    """
+
+    def __init__(
+        self,
+        chunk_ids: list[str],
+        model: object | None,
+        generation: int,
+        documents: dict[DocumentKey, DocumentTokens] | None = None,
+    ) -> None:
         self.chunk_ids = chunk_ids
         self.generation = generation
         self._model = model
         self._position = {chunk_id: i for i, chunk_id in enumerate(chunk_ids)}
         self.tokenizer = Tokenizer()
+        self.documents = documents or {}  # empty for an index saved by an older release
 
     @classmethod
-    def build(cls, chunks: list[Chunk], generation: int) -> KeywordIndex:
+    def build(
+        cls, chunks: list[Chunk], generation: int, previous: KeywordIndex | None = None
+    ) -> KeywordIndex:
+        """The index of `chunks` (a document's together, in reading order), tokenizing only
+        the documents that `previous` does not hold as they are now."""
+        groups: dict[DocumentKey, list[Chunk]] = {}
+        for chunk in chunks:
+            groups.setdefault(document_key(chunk), []).append(chunk)
+        known = previous.documents if previous is not None else {}
+        fresh = {key: group for key, group in groups.items() if key not in known}
+        return cls.assemble(list(groups), fresh, generation, previous)
+
+    @classmethod
+    def assemble(
+        cls,
+        order: list[DocumentKey],
+        fresh: dict[DocumentKey, list[Chunk]],
+        generation: int,
+        previous: KeywordIndex | None,
+    ) -> KeywordIndex:
+        """The index of the documents in `order`: each one's chunks from `fresh` when given
+        there (tokenized now), else as `previous` holds them."""
         import bm25s
 
         tokenizer = Tokenizer()
-        ids = [chunk.chunk_id for chunk in chunks]
+        known = previous.documents if previous is not None else {}
+        kept = [known[key] for key in order if key not in fresh and key in known]
+        # Kept documents' token ids, renumbered into a vocabulary of the words still in use
+        # (a word only a removed paper had must not be in it: queries test the vocabulary).
+        vocabulary: dict[str, int] = {}
+        renumber = np.zeros(0, dtype=np.int32)
+        if kept and previous is not None:
+            used = np.unique(np.concatenate([tokens.ids for tokens in kept]))
+            words = previous._words()
+            vocabulary = {words[i]: n for n, i in enumerate(used.tolist())}
+            renumber = np.zeros(len(words), dtype=np.int32)
+            renumber[used] = np.arange(len(used), dtype=np.int32)
+        documents: dict[DocumentKey, DocumentTokens] = {}
+        for key in order:
+            if key not in fresh:
+                old = known[key]
+                documents[key] = DocumentTokens(old.chunk_ids, old.lengths, renumber[old.ids])
+                continue
+            token_lists = [tokenizer(chunk.context_text()) for chunk in fresh[key]]
+            ids = [vocabulary.setdefault(word, len(vocabulary)) for t in token_lists for word in t]
+            documents[key] = DocumentTokens(
+                [chunk.chunk_id for chunk in fresh[key]],
+                np.array([len(tokens) for tokens in token_lists], dtype=np.int32),
+                np.array(ids, dtype=np.int32),
+            )
+        chunk_ids = [chunk_id for tokens in documents.values() for chunk_id in tokens.chunk_ids]
         model = None
-        if chunks:
+        if chunk_ids:
             model = bm25s.BM25(k1=1.2, b=0.75)
-            model.index([tokenizer(c.context_text()) for c in chunks], show_progress=False)
-        return cls(ids, model, generation)
+            model.index((_per_chunk(documents.values()), vocabulary), show_progress=False)
+        return cls(chunk_ids, model, generation, documents)
+
+    def _words(self) -> list[str]:
+        """The vocabulary in id order."""
+        words = [""] * len(self._vocab)
+        for word, position in self._vocab.items():
+            words[position] = word
+        return words
 
     def save(self, folder: Path) -> None:
         """Publish the index at `folder`: written whole into a folder of its own, then `folder`
@@ -64,11 +150,16 @@ class KeywordIndex:
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
         if self._model is not None:
             self._model.save(str(staging), show_progress=False)  # type: ignore[attr-defined]
+        tokens = list(self.documents.values())
         stamp = {
             "generation": self.generation,
             "tokens": TOKENS_VERSION,
             "chunk_ids": self.chunk_ids,
+            "documents": [[*key, len(t.chunk_ids)] for key, t in self.documents.items()],
         }
+        if tokens:
+            np.save(staging / _LENGTHS, np.concatenate([t.lengths for t in tokens]))
+            np.save(staging / _TOKEN_IDS, np.concatenate([t.ids for t in tokens]))
         (staging / _STAMP).write_text(json.dumps(stamp), encoding="utf-8")
         _publish(staging, folder)
         _remove_stale(folder)
@@ -87,13 +178,14 @@ class KeywordIndex:
             if stamp.get("tokens") != TOKENS_VERSION:
                 return None  # built with other tokens: the caller rebuilds it
             model = bm25s.BM25.load(str(version)) if stamp["chunk_ids"] else None
+            ids = list(stamp["chunk_ids"])
+            documents = _saved_documents(version, stamp, ids)
         except Exception:  # removed mid-read, cut short, unreadable: never a half index
             log.warning("could not read the keyword index at %s", folder, exc_info=True)
             return None
-        ids = list(stamp["chunk_ids"])
         if model is not None and model.scores.get("num_docs") != len(ids):
             return None  # ids that do not match the model would score the wrong passages
-        return cls(ids, model, int(stamp["generation"]))
+        return cls(ids, model, int(stamp["generation"]), documents)
 
     def __len__(self) -> int:
         return len(self.chunk_ids)
@@ -142,6 +234,43 @@ class KeywordIndex:
     @property
     def _vocab(self) -> dict[str, int]:
         return self._model.vocab_dict  # type: ignore[union-attr]
+
+
+def document_key(chunk: Chunk) -> DocumentKey:
+    return (chunk.doc_id, chunk.version, chunk.meta.title if chunk.meta else "")
+
+
+def _per_chunk(documents: Iterable[DocumentTokens]) -> list[list[int]]:
+    """Each chunk's token ids, as the lists BM25 is built from."""
+    lists: list[list[int]] = []
+    for tokens in documents:
+        ends = np.cumsum(tokens.lengths)
+        lists.extend(part.tolist() for part in np.split(tokens.ids, ends[:-1]))
+    return lists
+
+
+def _saved_documents(
+    version: Path, stamp: dict[str, Any], chunk_ids: list[str]
+) -> dict[DocumentKey, DocumentTokens]:
+    """The per-document tokens saved with an index; none for one saved without them (by an
+    older release) or whose token files do not match it: its papers are tokenized afresh."""
+    try:
+        lengths = np.load(version / _LENGTHS)
+        token_ids = np.load(version / _TOKEN_IDS)
+    except (OSError, ValueError):
+        return {}
+    if len(lengths) != len(chunk_ids) or int(lengths.sum()) != len(token_ids):
+        return {}
+    documents: dict[DocumentKey, DocumentTokens] = {}
+    chunk, token = 0, 0
+    for doc_id, doc_version, title, count in stamp.get("documents", ()):
+        chunk_lengths = lengths[chunk : chunk + count]
+        size = int(chunk_lengths.sum())
+        documents[(doc_id, doc_version, title)] = DocumentTokens(
+            chunk_ids[chunk : chunk + count], chunk_lengths, token_ids[token : token + size]
+        )
+        chunk, token = chunk + count, token + size
+    return documents if chunk == len(chunk_ids) else {}
 
 
 def _publish(version: Path, folder: Path) -> None:

@@ -8,17 +8,20 @@ expanded both ways. Nothing here knows any particular corpus's terms.
 `Glossary.learn` counts the definitions a reading finds and keeps each acronym's most frequent
 long form; `definitions_in` is the reading used for questions, and the theme scan passes its
 own (service/themes/terms.py), which reads long forms word by word as the scan matches them.
+The index counts each paper's definitions once (`count_definitions`, kept per paper by
+`save_document_definitions`) and merges the live papers' counts (`Glossary.merged`), which
+gives the glossary `learn` would over all their texts.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
+
+from ingest.whole_files import write_whole
 
 from .words import ACRONYM_LINKING_WORDS
 
@@ -83,6 +86,23 @@ def _match(initials: list[list[str]], words: list[str], letters: list[str]) -> b
     return word.lower() in ACRONYM_LINKING_WORDS and _match(rest, rest_words, letters)
 
 
+Definitions = dict[str, dict[str, int]]
+"""Acronym → long form → how often it is defined so, each in the order first seen."""
+
+
+def count_definitions(
+    texts: Iterable[str],
+    definitions: Callable[[str], Iterable[tuple[str, str]]] = definitions_in,
+) -> Definitions:
+    """How often the texts define each acronym with each long form."""
+    counts: Definitions = {}
+    for text in texts:
+        for acronym, long_form in definitions(text):
+            forms = counts.setdefault(acronym, {})
+            forms[long_form] = forms.get(long_form, 0) + 1
+    return counts
+
+
 class Glossary:
     """Acronym ↔ long form, as the live papers define them (most frequent form wins)."""
 
@@ -106,10 +126,16 @@ class Glossary:
     ) -> Glossary:
         """The pairs `definitions` finds in the texts, each acronym with its most frequent long
         form (the first seen of those as frequent)."""
+        return cls.merged([count_definitions(texts, definitions)])
+
+    @classmethod
+    def merged(cls, counted: Iterable[Definitions]) -> Glossary:
+        """The glossary of texts whose definitions were counted apart (a paper at a time), as
+        `learn` would give it over all their texts in the same order."""
         counts: dict[str, Counter[str]] = {}
-        for text in texts:
-            for acronym, long_form in definitions(text):
-                counts.setdefault(acronym, Counter())[long_form] += 1
+        for definitions in counted:
+            for acronym, forms in definitions.items():
+                counts.setdefault(acronym, Counter()).update(forms)
         return cls({acronym: forms.most_common(1)[0][0] for acronym, forms in counts.items()})
 
     def expansions(self, query: str) -> list[str]:
@@ -135,10 +161,7 @@ class Glossary:
     def save(self, path: Path) -> None:
         """Written to a temporary file of its own, then renamed over `path` in one step:
         concurrent writers never share a temporary name, and a reader sees one whole file."""
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(json.dumps(self.pairs, indent=1, sort_keys=True))
-        os.replace(temporary, path)
+        write_whole(path, json.dumps(self.pairs, indent=1, sort_keys=True))
 
     @classmethod
     def load(cls, path: Path) -> Glossary | None:
@@ -146,3 +169,26 @@ class Glossary:
             return cls(dict(json.loads(path.read_text(encoding="utf-8"))))
         except (OSError, ValueError):
             return None
+
+
+DocumentDefinitions = dict[str, tuple[str, Definitions]]
+"""Per document id: the version whose texts were read, and the definitions counted in them."""
+
+
+def save_document_definitions(path: Path, documents: DocumentDefinitions) -> None:
+    """Keep what each paper defines, so the glossary of what is live later reads only the
+    papers new since (written whole, as `Glossary.save` is)."""
+    entries = {doc_id: [version, counts] for doc_id, (version, counts) in documents.items()}
+    write_whole(path, json.dumps(entries))
+
+
+def load_document_definitions(path: Path) -> DocumentDefinitions:
+    """What `save_document_definitions` kept; nothing when there is no whole file."""
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+        return {
+            str(doc_id): (str(version), dict(counts))
+            for doc_id, (version, counts) in entries.items()
+        }
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
