@@ -191,9 +191,14 @@ def test_a_rate_limit_answers_429_and_recovers(
     services = make_services(settings)
     with serving(create_app(settings, services=services)) as url:
         limited = Site(url, site.keys, settings)
-        statuses = [limited.call("GET", "/documents", "public").status_code for _ in range(31)]
-        assert statuses[:30] == [200] * 30
-        assert statuses[30] == 429
+        # The allowance refills as time passes (one request in 2 s at 30 a minute), so on a
+        # busy machine a request or two more may pass before the first refusal.
+        statuses: list[int] = []
+        while 429 not in statuses and len(statuses) < 40:
+            statuses.append(limited.call("GET", "/documents", "public").status_code)
+        assert statuses[-1] == 429, statuses
+        assert 30 <= len(statuses) - 1 <= 35, statuses
+        assert set(statuses[:-1]) == {200}, statuses
         refused = limited.call("GET", "/documents", "public")
         wait = int(refused.headers["retry-after"])
         assert 1 <= wait <= 3
