@@ -5,7 +5,7 @@ returned places with the project's hit rule (`service.evaluation.quote_hit`, sam
 recall of core gold places, recall of all gold places, and precision (a returned place that
 matches no gold place is a false positive). Then the warm latency of /themes.
 
-    .venv/bin/python -m bench.themes_eval [--data-dir DIR] [--gold FILE] [--field query|theme]
+    .venv/bin/python -m bench.themes_eval [--data-dir DIR] [--gold FILE] [--field query|theme|name]
 """
 
 from __future__ import annotations
@@ -42,6 +42,13 @@ def score_theme(gold: list[dict[str, Any]], places: list[tuple[str, str]]) -> di
     }  # fmt: skip
 
 
+def sent(theme: dict[str, Any], field: str) -> str:
+    """What the reader sends: `name` is the theme's name without the synonyms in brackets."""
+    if field == "name":
+        return str(theme["theme"]).split(" (")[0]
+    return str(theme[field])
+
+
 def _row(name: str, score: dict[str, Any]) -> str:
     core = score["hit_core"] / max(1, score["core"])
     everything = score["hit_all"] / max(1, score["gold"])
@@ -53,7 +60,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", type=Path, help="reuse an ingested data folder")
     parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
-    parser.add_argument("--field", choices=("query", "theme"), default="query")
+    parser.add_argument(
+        "--field",
+        choices=("query", "theme", "name"),
+        default="query",
+        help="what is sent: the question, the theme with its synonyms, or its name alone",
+    )
     parser.add_argument("--show", action="store_true", help="list misses and false positives")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -79,11 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     totals = {"gold": 0, "core": 0, "returned": 0, "hit_all": 0, "hit_core": 0, "true": 0}
     with TestClient(create_app(settings, services=services)) as client:
         first = time.perf_counter()
-        client.post("/themes", json={"theme": themes[0][args.field]}).raise_for_status()
+        client.post("/themes", json={"theme": sent(themes[0], args.field)}).raise_for_status()
         cold = time.perf_counter() - first
         print(f"{'theme':58} {'core':>6} {'all':>6} {'prec':>6} {'n':>4}")
         for theme in themes:
-            body = client.post("/themes", json={"theme": theme[args.field]}).json()
+            body = client.post("/themes", json={"theme": sent(theme, args.field)}).json()
             places = [(group["document"]["source"], place["text"])
                       for group in body["documents"] for place in group["places"]]  # fmt: skip
             score = score_theme(theme["hits"], places)
@@ -99,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         timings = []
         for theme in themes * 3:
             start = time.perf_counter()
-            client.post("/themes", json={"theme": theme[args.field]}).raise_for_status()
+            client.post("/themes", json={"theme": sent(theme, args.field)}).raise_for_status()
             timings.append(time.perf_counter() - start)
     print(_row("overall", totals))
     print(f"\n/themes latency: cold {cold * 1000:.0f} ms; warm median "

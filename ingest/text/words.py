@@ -35,9 +35,10 @@ ANSWER_KIND_WORDS = INTERROGATIVES | frozenset(
 )  # fmt: skip
 
 THEME_FRAME_WORDS = FUNCTION_WORDS | frozenset(
-    "about all also any both cover covers discuss discussed discusses document documents e eg "
-    "either especially etc find g ie include includes including like list me mention mentioned "
-    "mentioning mentions more other others paper papers place places refer referring refers "
+    "about all also any both cover covers discuss discussed discusses document documents e each "
+    "eg either especially etc every find g ie include includes including like list me mention "
+    "mentioned mentioning mentions more other others paper papers place places refer referring "
+    "refers "
     "report reports said say says show such tell us".split()
 )  # fmt: skip
 

@@ -97,7 +97,18 @@ class CorpusParagraphs:
 
 
 def occurrence(term: Term, words: list[Token]) -> list[Token]:
-    """The tokens of the term's occurrences in `words` (its words within a short window)."""
+    """The tokens of the term's occurrences in `words`: a linked phrase's words as written,
+    another term's words within a short window in any order."""
+    if term.linked:
+        n = len(term.linked)
+        return [
+            token
+            for i in range(len(words) - n + 1)
+            if all(
+                stem_matches(s, w.stem) for s, w in zip(term.linked, words[i : i + n], strict=True)
+            )
+            for token in words[i : i + n]
+        ]
     spots = [[i for i, t in enumerate(words) if stem_matches(s, t.stem)] for s in term.stems]
     if any(not s for s in spots):
         return []

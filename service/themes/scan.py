@@ -23,12 +23,15 @@ from ingest.text.words import THEME_FRAME_WORDS
 from service.themes.corpus import CorpusParagraphs, Paragraph
 from service.themes.kinds import PlaceKind, kinds_asked_for, place_kind
 from service.themes.terms import (
+    STAND_IN_SHARE,
     Term,
     acronym_terms,
     anchor_words,
     coherent,
     content_stems,
+    held_term,
     nearest_corpus_terms,
+    phrase_term,
     theme_phrases,
 )
 
@@ -39,6 +42,9 @@ SWEEP_CHUNKS = 60
 SWEEP_MIN_SIMILARITY = 0.45
 # A swept paragraph is kept when one of its sentences is at least this close to the theme.
 CHECK_MIN_SIMILARITY = 0.62
+# A reader's term that finds more places than the theme's first term must have its own places
+# this share of the way from the papers at large to the first term's (see `coherent`).
+SWAMP_SHARE = 0.4
 
 
 @dataclass
@@ -87,9 +93,13 @@ class ThemeScanner:
         """The theme's terms; the related ones learned only from the `admitted` papers (all
         when None), so a term never tells a caller of a paper it may not read."""
         corpus = self.corpus()
-        terms = self._coherent_words(
-            theme, [Term(p, content_stems(p), "theme") for p in theme_phrases(theme)], corpus
-        )
+
+        def holds(term: Term) -> bool:
+            return bool(corpus.find(term))
+
+        phrases = theme_phrases(theme, lambda phrase: holds(phrase_term(phrase)))
+        terms = self._coherent_words(theme, _unique([held_term(p, holds) for p in phrases]), corpus)
+        terms = self._unswamped(terms, corpus)
         phrases = [term.text for term in terms]  # a word dropped is no seed of others either
         # Acronyms are learned for the reader's own phrases, not for single words of them.
         terms += acronym_terms(corpus.acronyms, terms)
@@ -142,6 +152,26 @@ class ThemeScanner:
             or self._coherent(term, nearness, found_by_longer, corpus, against_phrase=False)
         ]
 
+    def _unswamped(self, terms: list[Term], corpus: CorpusParagraphs) -> list[Term]:
+        """The reader's terms less those that would swamp the theme: a term finding more places
+        than the first term the papers hold ("finances" beside "inflation" in "inflation and
+        its effect on the council's finances") stays only when its own places are about that
+        first term (`coherent` against it, the bar lowered to `SWAMP_SHARE`)."""
+        first = next((term for term in terms if corpus.find(term)), None)
+        if first is None:
+            return terms
+        own = set(corpus.find(first))
+        nearness: dict[str, float] | None = None
+        kept = []
+        for term in terms:
+            found = set(corpus.find(term))
+            if term is not first and len(found) > len(own):
+                nearness = nearness or self._nearness(first.text, corpus)
+                if not self._coherent(term, nearness, own, corpus, share=SWAMP_SHARE):
+                    continue
+            kept.append(term)
+        return kept
+
     def _nearness(self, about: str, corpus: CorpusParagraphs) -> dict[str, float]:
         """Every live chunk's closeness to `about`, by chunk id."""
         return dict(self.index.dense_search(self.embed([about])[0], corpus.chunk_count))
@@ -154,6 +184,7 @@ class ThemeScanner:
         corpus: CorpusParagraphs,
         *,
         against_phrase: bool = True,
+        share: float = STAND_IN_SHARE,
     ) -> bool:
         """Whether the passages `word` finds beyond `with_phrase` are about what `nearness`
         measures closeness to (`coherent`): nearer to it than the papers at large, and,
@@ -166,7 +197,7 @@ class ThemeScanner:
             chunk_ids = {corpus.paragraphs[p].chunk.chunk_id for p in positions}
             return [nearness.get(chunk_id, 0.0) for chunk_id in chunk_ids]
 
-        return coherent(sims(alone), sims(with_phrase) if against_phrase else [], baseline)
+        return coherent(sims(alone), sims(with_phrase) if against_phrase else [], baseline, share)
 
     def scan(
         self,

@@ -16,7 +16,7 @@ import numpy as np
 
 from ingest.text.acronyms import Glossary
 from ingest.text.tokens import stem, word_tokens
-from ingest.text.words import THEME_FRAME_WORDS
+from ingest.text.words import FUNCTION_WORDS, THEME_FRAME_WORDS
 from service.themes.kinds import kind_words
 
 # A single word may stand for its phrase when it is close to it in meaning
@@ -24,8 +24,10 @@ from service.themes.kinds import kind_words
 ANCHOR_MIN_SIMILARITY = 0.6
 # ... and rare enough in the papers not to drown the theme ...
 ANCHOR_MAX_SHARE = 0.05
-# ... and the passages it finds alone are about the theme (see `coherent`).
+# ... and the passages it finds alone are about the theme (see `coherent`): clearly nearer
+# to it than the papers at large, and this share of the way to the phrase's own passages.
 COHERENCE_MARGIN = 0.05
+STAND_IN_SHARE = 0.7
 # A term's stem of this many letters or more also matches longer stems that start with it
 # ("sleep" finds "sleepers", "exploit" "exploiters").
 PREFIX_MIN = 5
@@ -52,11 +54,24 @@ class Term:
     text: str  # as shown to the reader
     stems: tuple[str, ...]
     source: str  # "theme", "word", "acronym", "long form", "neighbour"
+    # The phrase's stems with the small words inside it, when it has any: "children in care"
+    # occurs only as written, since "in" fixes how its words relate ("children's social care"
+    # is not it). Empty: the words may stand in any order within `window`.
+    linked: tuple[str, ...] = ()
 
     @property
     def window(self) -> int:
-        """Tokens the term's words may spread over: "sleeping rough", "exploitation of children"."""
+        """Tokens the term's words may spread over: "sleeping rough" for "rough sleeping"."""
         return len(self.stems) + 2
+
+
+def phrase_term(phrase: str, source: str = "theme") -> Term:
+    """A term for the reader's phrase, linked when small words stand inside it."""
+    stems = content_stems(phrase)
+    words = phrase.split()
+    linked = tuple(stem(word) for word in words)
+    inner = any(word in FUNCTION_WORDS for word in words[1:-1])
+    return Term(phrase, stems, source, linked if inner and len(stems) > 1 else ())
 
 
 def stem_matches(term_stem: str, text_stem: str) -> bool:
@@ -70,25 +85,89 @@ def content_stems(text: str) -> tuple[str, ...]:
     return tuple(t.stem for t in word_tokens(text) if t.word not in THEME_FRAME_WORDS)
 
 
-def theme_phrases(text: str) -> list[str]:
-    """The phrases of a theme or question, its frame ("which priorities mention") left out."""
+def theme_phrases(text: str, holds: Callable[[str], bool] | None = None) -> list[str]:
+    """The phrases of a theme or question, its frame ("which priorities mention") left out;
+    small words inside a phrase kept ("children in care"). A name in capitals joined by "and"
+    ("Energy and Low Emissions Strategy") stays whole when the papers `holds` it."""
     for start, end in sorted(kind_words(text), reverse=True):
         text = text[:start] + "," + text[end:]
+    pieces = _SEPARATORS.split(text)
+    parts = [
+        (pieces[i - 1].strip() if i else "", pieces[i].strip()) for i in range(0, len(pieces), 2)
+    ]
+    parts = _names_kept_whole(parts, holds)
     phrases: list[str] = []
-    parts = _SEPARATORS.split(text)
     previous = ""
-    for index in range(0, len(parts), 2):
-        part = parts[index].strip()
-        separator = parts[index - 1].strip() if index else ""
+    for separator, part in parts:
         head = _HEAD_OF.match(" ".join(w.lower() for w in previous.split()))
         if part and head and _CONJUNCTION.match(separator):
             part = f"{head.group('head')} {part}"
-        words = [t.word for t in word_tokens(part) if t.word not in THEME_FRAME_WORDS]
-        phrase = " ".join(words)
+        phrase = " ".join(_phrase_words(part))
         if phrase and phrase not in phrases:
             phrases.append(phrase)
         previous = part
     return phrases
+
+
+def held_term(phrase: str, holds: Callable[[Term], bool]) -> Term:
+    """The phrase's term; when the papers do not hold it as written, the longest run of two or
+    more of its words they do hold ("employer national insurance contributions" of "rise in
+    employer national insurance contributions"), the later of two (a noun phrase's head comes
+    last); failing that, its words in any order ("exploitation of children" finds "children
+    at risk of exploitation")."""
+    term = phrase_term(phrase)
+    if not term.linked or holds(term):
+        return term
+    words = phrase.split()
+    for length in range(len(words) - 1, 1, -1):
+        for start in range(len(words) - length, -1, -1):
+            run = words[start : start + length]
+            if run[0] in THEME_FRAME_WORDS or run[-1] in THEME_FRAME_WORDS:
+                continue
+            shorter = phrase_term(" ".join(run))
+            if len(shorter.stems) > 1 and holds(shorter):
+                return shorter
+    return Term(phrase, term.stems, term.source)
+
+
+def _phrase_words(part: str) -> list[str]:
+    """The part's words less the frame, and less small words at its ends."""
+    words = [t.word for t in word_tokens(part)
+             if t.word not in THEME_FRAME_WORDS or t.word in FUNCTION_WORDS]  # fmt: skip
+    while words and words[0] in THEME_FRAME_WORDS:
+        words.pop(0)
+    while words and words[-1] in THEME_FRAME_WORDS:
+        words.pop()
+    return words
+
+
+def _names_kept_whole(
+    parts: list[tuple[str, str]], holds: Callable[[str], bool] | None
+) -> list[tuple[str, str]]:
+    """(separator, part) pairs with "Capital and Capital Name" joined again where the papers
+    hold the whole name."""
+    if holds is None:
+        return parts
+    joined: list[tuple[str, str]] = []
+    for separator, part in parts:
+        if (
+            joined
+            and separator.lower() == "and"
+            and _capitalised(joined[-1][1])
+            and _capitalised(part)
+        ):
+            whole = f"{joined[-1][1]} and {part}"
+            if holds(" ".join(_phrase_words(whole))):
+                joined[-1] = (joined[-1][0], whole)
+                continue
+        joined.append((separator, part))
+    return joined
+
+
+def _capitalised(part: str) -> bool:
+    """Every word of the part that is not a small word begins with a capital."""
+    words = [w for w in re.findall(r"[A-Za-z][\w'’]*", part) if w.lower() not in FUNCTION_WORDS]
+    return bool(words) and all(w[0].isupper() for w in words)
 
 
 def learn_acronyms(texts: Iterable[str]) -> Glossary:
@@ -180,14 +259,17 @@ def anchor_words(
     return found
 
 
-def coherent(alone: list[float], with_phrase: list[float], baseline: float) -> bool:
+def coherent(
+    alone: list[float], with_phrase: list[float], baseline: float, share: float = STAND_IN_SHARE
+) -> bool:
     """Whether the passages a word finds without its phrase are about the theme: on average
-    (dense similarity to the theme) about as near as the phrase's own passages, and clearly
-    nearer than the papers at large."""
+    (dense similarity to the theme) clearly nearer than the papers at large, and, measured
+    from there, most of the way to the phrase's own passages ("transport" alone finds
+    minerals haulage, not "school transport")."""
     if not alone:
         return True  # the word adds nothing the phrase does not find
     mean = float(np.mean(alone))
-    if with_phrase and mean < float(np.mean(with_phrase)) - 2 * COHERENCE_MARGIN:
+    if with_phrase and mean - baseline < share * (float(np.mean(with_phrase)) - baseline):
         return False
     return mean >= baseline + COHERENCE_MARGIN
 

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from ingest.text.tokens import Tokenizer, word_tokens
-from service.themes.terms import Term, acronym_terms, content_stems, learn_acronyms
+from service.themes.corpus import occurrence
+from service.themes.terms import (
+    Term,
+    acronym_terms,
+    coherent,
+    content_stems,
+    held_term,
+    learn_acronyms,
+    phrase_term,
+    theme_phrases,
+)
 
 
 def test_words_in_place_keep_their_spans_and_give_hyphenated_and_possessive_parts() -> None:
@@ -41,3 +51,54 @@ def test_acronyms_are_learned_either_way_round_and_expand_both_ways() -> None:
         ("OSAB", "acronym"),
         ("national referral mechanism", "long form"),
     ]
+
+
+def test_small_words_inside_a_phrase_fix_how_its_words_relate() -> None:
+    in_care = phrase_term("children in care")
+    assert in_care.linked == ("children", "in", "care")
+    assert occurrence(in_care, word_tokens("Outcomes for children in care improved."))
+    assert not occurrence(in_care, word_tokens("Children's social care in Kent"))
+    # without small words inside, the words may stand in either order
+    rough = phrase_term("rough sleeping")
+    assert rough.linked == ()
+    assert occurrence(rough, word_tokens("people sleeping rough in the city"))
+
+
+def test_a_name_joined_by_and_stays_whole_only_where_the_papers_hold_it() -> None:
+    theme = "Climate change and the Energy and Low Emissions Strategy"
+    held = {"energy and low emissions strategy"}
+    assert theme_phrases(theme, lambda phrase: phrase in held) == [
+        "climate change",
+        "energy and low emissions strategy",
+    ]
+    assert theme_phrases(theme, lambda phrase: False) == [
+        "climate change",
+        "energy",
+        "low emissions strategy",
+    ]
+    # lower-case words joined by "and" are two phrases, held or not
+    assert theme_phrases("hate crime and hate incidents", lambda phrase: True) == [
+        "hate crime",
+        "hate incidents",
+    ]
+
+
+def test_a_phrase_the_papers_do_not_hold_is_found_by_its_longest_held_run() -> None:
+    def holds(term: Term) -> bool:
+        return term.text in {"employer national insurance contributions", "national insurance"}
+
+    asked = "rise in employer national insurance contributions"
+    assert held_term(asked, holds).text == "employer national insurance contributions"
+    # no run of two or more words held: the phrase's words in any order
+    fallback = held_term("exploitation of children", holds)
+    assert (fallback.text, fallback.linked) == ("exploitation of children", ())
+    assert fallback.stems == content_stems("exploitation children")
+
+
+def test_a_stand_in_must_find_passages_most_of_the_way_to_its_phrases() -> None:
+    baseline = 0.1
+    phrase = [0.5, 0.5]
+    assert coherent([0.4, 0.42], phrase, baseline)  # 0.31 of 0.4 of the way
+    assert not coherent([0.3, 0.3], phrase, baseline)  # only half way
+    assert coherent([0.3, 0.3], phrase, baseline, share=0.4)
+    assert not coherent([0.12], [], baseline)  # no nearer than the papers at large
