@@ -38,8 +38,7 @@ THEME_FRAME_WORDS = FUNCTION_WORDS | frozenset(
     "about all also any both cover covers discuss discussed discusses document documents e each "
     "eg either especially etc every find g ie include includes including like list me mention "
     "mentioned mentioning mentions more other others paper papers place places refer referring "
-    "refers "
-    "report reports said say says show such tell us".split()
+    "refers report reports said say says show such tell us".split()
 )  # fmt: skip
 
 ACRONYM_LINKING_WORDS = frozenset("of and for the in on to & a an at with by".split())

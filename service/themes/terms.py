@@ -211,7 +211,7 @@ def _long_form(acronym: str, before: list[str]) -> str | None:
     picked: list[str] = []
     position = len(before) - 1
     for letter in reversed(letters):
-        while position >= 0 and before[position] in THEME_FRAME_WORDS and picked:
+        while position >= 0 and _linking(before[position]) and picked:
             picked.append(before[position])
             position -= 1
         if position < 0 or not before[position].startswith(letter):
@@ -221,8 +221,14 @@ def _long_form(acronym: str, before: list[str]) -> str | None:
     return " ".join(reversed(picked)) if len(picked) >= 2 else None
 
 
+def _linking(word: str) -> bool:
+    """A small word, or the "s" of a possessive ("Securing Kent's Future (SKF)"), which an
+    acronym's letters skip."""
+    return word in THEME_FRAME_WORDS or word == "s"
+
+
 def _initials_fit(acronym: str, words: list[str]) -> bool:
-    initials = "".join(w[0] for w in words if w not in THEME_FRAME_WORDS)
+    initials = "".join(w[0] for w in words if not _linking(w))
     return initials == "".join(c.lower() for c in acronym.rstrip("s") if c.isupper())
 
 

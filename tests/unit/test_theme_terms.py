@@ -102,3 +102,8 @@ def test_a_stand_in_must_find_passages_most_of_the_way_to_its_phrases() -> None:
     assert not coherent([0.3, 0.3], phrase, baseline)  # only half way
     assert coherent([0.3, 0.3], phrase, baseline, share=0.4)
     assert not coherent([0.12], [], baseline)  # no nearer than the papers at large
+
+
+def test_an_acronym_of_a_possessive_name_is_learned() -> None:
+    glossary = learn_acronyms(["Securing Kent’s Future (SKF) sets the budget recovery."])
+    assert glossary.pairs == {"SKF": "securing kent s future"}
