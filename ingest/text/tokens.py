@@ -45,7 +45,7 @@ def stem(word: str) -> str:
     return str(_stemmer().stemWord(word.lower()))  # type: ignore[attr-defined]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Token:
     """A word where it stands: its stem, the word lower-cased, and its span in the text."""
 

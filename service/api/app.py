@@ -126,11 +126,12 @@ def create_app(
 
 
 def serving_app(settings: Settings | None = None) -> FastAPI:
-    """The app as `boardpapers serve` runs it: torch on `serve_torch_threads`, and the model,
-    the keyword index and the theme scan's paragraph index loaded before the first request,
-    so the first officer to ask does not wait seconds for them. With `--workers N` uvicorn
-    calls this in each worker with no argument: the settings come from the environment, as
-    the command's did."""
+    """The app as `boardpapers serve` runs it: torch on `serve_torch_threads`, and the model
+    and the keyword index loaded before the first request, so the first officer to ask does
+    not wait seconds for them. The theme scan's paragraph index (seconds on an archive: every
+    paragraph read word by word) is built in the background once the service answers; a theme
+    scan asked before it is done waits for it. With `--workers N` uvicorn calls this in each
+    worker with no argument: the settings come from the environment, as the command's did."""
     import torch
     from tqdm import tqdm
 
@@ -140,10 +141,10 @@ def serving_app(settings: Settings | None = None) -> FastAPI:
     # semaphore that, in a worker, is reported as leaked when the server stops.
     tqdm.set_lock(threading.RLock())
     app = create_app(settings)
-    log.info("Warming up (model, keyword index, theme index)…")
+    log.info("Warming up (model, keyword index)…")
     services: Services = app.state.services
     services.retriever.search("warm up", k=1)
-    services.themes.corpus()
+    threading.Thread(target=services.themes.corpus, name="theme-index", daemon=True).start()
     return app
 
 

@@ -79,6 +79,11 @@ class ThemeScanner:
                 self._vectors = {}
             return self._corpus
 
+    def corpus_built(self) -> bool:
+        """Whether the paragraph index is built (for any generation): the served app builds
+        it in the background at start."""
+        return self._corpus is not None
+
     def embed(self, texts: list[str]) -> list[list[float]]:
         """Embeddings of short texts, remembered: themes and terms recur across requests."""
         missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]

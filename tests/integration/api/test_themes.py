@@ -9,13 +9,15 @@ from __future__ import annotations
 import csv
 import io
 import re
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import torch
 from fastapi.testclient import TestClient
 
-from service.api.app import create_app
+from service.api.app import create_app, serving_app
 from service.cli.main import main
 from service.container import Services
 from service.settings import Settings
@@ -154,3 +156,19 @@ def test_a_single_word_of_the_theme_whose_places_are_off_the_theme_is_not_a_term
     plain = scan(client, "hate crime and hate incidents")
     assert len(places(body)) <= len(places(plain)) + 2
     assert "slavery" in scan(client, "slavery")["terms"]
+
+
+def test_the_served_app_builds_the_theme_index_before_any_theme_is_asked(
+    corpus_settings: Settings, corpus_services: Services
+) -> None:
+    threads = torch.get_num_threads()
+    try:
+        app = serving_app(corpus_settings)
+    finally:
+        torch.set_num_threads(threads)
+    for thread in threading.enumerate():
+        if thread.name == "theme-index":
+            thread.join(timeout=120)
+    assert app.state.services.themes.corpus_built()
+    with TestClient(app) as served:
+        assert places(scan(served, "homelessness"))
