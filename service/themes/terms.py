@@ -252,9 +252,9 @@ def anchor_words(
         words = [w for w in phrase.split() if w not in THEME_FRAME_WORDS]
         if len(words) < 2:
             continue
+        whole = phrase_term(phrase)
         vectors = np.array(embed([phrase, *words]))
         similarities = vectors[1:] @ vectors[0]
-        whole = Term(phrase, content_stems(phrase), "theme")
         # The most specific (rarest) of the words that keep the phrase's meaning: "hate" for
         # "hate crime", "exploitation" for "child exploitation".
         close = [(share(stem(w)), w) for w, s in zip(words, similarities, strict=True)
