@@ -130,11 +130,13 @@ class ThemeScanner:
         ]  # fmt: skip
 
     def _coherent_anchors(self, phrases: list[str], corpus: CorpusParagraphs) -> list[Term]:
-        """The phrases' single-word stand-ins whose own passages are about the phrase."""
+        """The phrases' single-word stand-ins whose own passages are about the phrase (none
+        for a phrase the papers never use: nothing to weigh a stand-in against)."""
         return [
             word
             for word, phrase in anchor_words(phrases, self.embed, corpus.share)
-            if self._coherent(
+            if corpus.find(phrase)
+            and self._coherent(
                 word, self._nearness(phrase.text, corpus), set(corpus.find(phrase)), corpus
             )
         ]
@@ -160,8 +162,9 @@ class ThemeScanner:
     def _unswamped(self, terms: list[Term], corpus: CorpusParagraphs) -> list[Term]:
         """The reader's terms less those that would swamp the theme: a term finding more places
         than the first term the papers hold ("finances" beside "inflation" in "inflation and
-        its effect on the council's finances") stays only when its own places are about that
-        first term (`coherent` against it, the bar lowered to `SWAMP_SHARE`)."""
+        its effect on the council's finances"), or only a run of the reader's phrase ("council's
+        budget" of "its effect on the council's budget"), stays only when its own places are
+        about that first term (`coherent` against it, the bar lowered to `SWAMP_SHARE`)."""
         first = next((term for term in terms if corpus.find(term)), None)
         if first is None:
             return terms
@@ -170,7 +173,7 @@ class ThemeScanner:
         kept = []
         for term in terms:
             found = set(corpus.find(term))
-            if term is not first and len(found) > len(own):
+            if term is not first and (len(found) > len(own) or term.source == "run"):
                 nearness = nearness or self._nearness(first.text, corpus)
                 if not self._coherent(term, nearness, own, corpus, share=SWAMP_SHARE):
                     continue

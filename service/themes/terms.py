@@ -53,7 +53,9 @@ Embed = Callable[[list[str]], list[list[float]]]
 class Term:
     text: str  # as shown to the reader
     stems: tuple[str, ...]
-    source: str  # "theme", "word", "acronym", "long form", "neighbour"
+    source: (
+        str  # "theme", "run" (of the reader's phrase), "word", "acronym", "long form", "neighbour"
+    )
     # The phrase's stems with the small words inside it, when it has any: "children in care"
     # occurs only as written, since "in" fixes how its words relate ("children's social care"
     # is not it). Empty: the words may stand in any order within `window`.
@@ -124,7 +126,7 @@ def held_term(phrase: str, holds: Callable[[Term], bool]) -> Term:
             run = words[start : start + length]
             if run[0] in THEME_FRAME_WORDS or run[-1] in THEME_FRAME_WORDS:
                 continue
-            shorter = phrase_term(" ".join(run))
+            shorter = phrase_term(" ".join(run), "run")
             if len(shorter.stems) > 1 and holds(shorter):
                 return shorter
     return Term(phrase, term.stems, term.source)
