@@ -7,7 +7,9 @@ refused with its reason. Documents are identified as `ingest.pipeline.assign_doc
 says: by file name in a flat folder, by path where names collide. Safe to run from cron beside a
 serving process: one sync at a time (an exclusive lock on `data_dir/sync.lock`), and every
 document switches version in one transaction (see `ingest.index`), so a query never sees half
-a document. Killed at any point, the next run sweeps the leftovers and finishes the job.
+a document. Files go through the ingest pipeline (`ingest.pipeline.ingest_files`): the
+chunks of several papers are embedded together and each paper is published once its vectors
+are in. Killed at any point, the next run sweeps the leftovers and finishes the job.
 """
 
 from __future__ import annotations
@@ -22,14 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from tqdm import tqdm
-
 from ingest.pipeline import (
     FileReport,
     Outcome,
     assign_document_ids,
     find_papers,
-    ingest_file,
+    ingest_files,
 )
 from ingest.reading.extraction import extract
 from ingest.reading.loaders import UnreadableFileError, load_file
@@ -130,7 +130,8 @@ def sync_folders(
     on_file: Callable[[FileReport], None] | None = None,
 ) -> SyncReport:
     """Ingest new and changed files under `folders`, and remove documents whose file has gone
-    from them. Raises `SyncBusyError` when another sync holds the lock past `wait`."""
+    from them; each file's report goes to `on_file` in order, once its paper is live. Raises
+    `SyncBusyError` when another sync holds the lock past `wait`."""
     with sync_lock(index.settings.data_dir, wait, index.settings.database_url):
         index.sweep()  # leftovers of a run that was killed
         report = SyncReport()
@@ -140,16 +141,18 @@ def sync_folders(
             if on_file:
                 on_file(refusal)
         doc_ids = assign_document_ids(found.files, index, keep_gone=keep_removed)
-        work = list(zip(found.files, doc_ids, strict=True))
-        bar = tqdm(work, desc="Syncing", unit="file", disable=not progress, leave=True)
-        for source, doc_id in bar:
-            bar.set_postfix_str(source.path.name[-40:], refresh=False)
-            result = ingest_file(source, doc_id, index)
-            if result.outcome is Outcome.UNCHANGED:
-                _backfill_extraction(source.path, doc_id, index)
+
+        def told(result: FileReport) -> None:
+            if result.outcome is Outcome.UNCHANGED and result.doc_id is not None:
+                _backfill_extraction(Path(result.path), result.doc_id, index)
             report.files.append(result)
             if on_file:
                 on_file(result)
+
+        work = list(zip(found.files, doc_ids, strict=True))
+        # Read in this process: a reader process outlives a sync killed with SIGKILL, and
+        # holds its output open (cron waits on it) while waiting for work that never comes.
+        ingest_files(work, index, progress=progress, on_file=told, desc="Syncing", workers=0)
         report.removed = _remove_gone(folders, index, keep_removed)
         index.refresh_keyword_index()
     return report

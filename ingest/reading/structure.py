@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
+from string import ascii_letters
 
 from ingest.models import Block, BlockKind, Line, Page
 from ingest.text.sentences import sentence_spans
@@ -220,28 +221,63 @@ def join_lines(lines: Iterable[str], vocabulary: Collection[str] = ()) -> str:
     (`vocabulary`, lower case); otherwise the hyphen is a real one ("trauma-" + "informed" →
     "trauma-informed") and stays.
     """
-    text = ""
+    joined = _JoinedText()
     for raw in lines:
         line = " ".join(raw.split())
         if not line:
             continue
-        if not text:
-            text = line
+        if not joined.parts:
+            joined.add(line)
             continue
-        head = re.search(r"([A-Za-z]+)-$", text)
+        head = joined.hyphenated_word()
         tail = re.match(r"[a-z]+", line)
         if (
             head
             and tail
-            and (head.group(1) + tail.group(0)).lower() in vocabulary
-            and f"{head.group(1)}-{tail.group(0)}".lower() not in vocabulary
+            and (head + tail.group(0)).lower() in vocabulary
+            and f"{head}-{tail.group(0)}".lower() not in vocabulary
         ):
-            text = text[:-1] + line
-        elif text.endswith(("-", "/")) and not text.endswith(" -"):
-            text = text + line
+            joined.mend(line)
+        elif joined.end.endswith(("-", "/")) and not joined.end.endswith(" -"):
+            joined.add(line)
         else:
-            text = f"{text} {line}"
-    return text
+            joined.add(f" {line}")
+    return "".join(joined.parts)
+
+
+class _JoinedText:
+    """Running text built from its pieces, keeping what the joins look at (its last two
+    characters, and the letters before its last one) so that no join reads the whole text:
+    a page of thousands of lines joins in linear time."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.end = ""  # the text's last two characters
+        self.letters = ""  # the run of ASCII letters ending just before its last character
+
+    def hyphenated_word(self) -> str:
+        """The letters a final hyphen breaks off ("safe" in "… for safe-"), or ""."""
+        return self.letters if self.end.endswith("-") else ""
+
+    def add(self, piece: str) -> None:
+        last = self.end[-1:]
+        letters_at_end = self.letters + last if last and last in ascii_letters else ""
+        self._extend(piece, letters_at_end, last)
+
+    def mend(self, line: str) -> None:
+        """Drop the final hyphen (after `hyphenated_word`'s letters) and add `line`."""
+        self.parts[-1] = self.parts[-1][:-1]
+        if not self.parts[-1]:
+            self.parts.pop()
+        self._extend(line, self.letters, self.letters[-1:])
+
+    def _extend(self, piece: str, letters_at_end: str, last: str) -> None:
+        """Add `piece` to a text ending in `letters_at_end`, whose last character is `last`."""
+        self.parts.append(piece)
+        self.end = (last + piece)[-2:]
+        body = piece[:-1]
+        not_letters = body.rstrip(ascii_letters)
+        self.letters = letters_at_end + body if not not_letters else body[len(not_letters) :]
 
 
 def document_vocabulary(pages: Iterable[Page]) -> set[str]:

@@ -264,6 +264,72 @@ def test_line_end_hyphen_is_mended_only_for_words_the_document_spells_whole(
     assert join_lines(["arrangements for safe-", "guarding adults"], vocabulary) == joined
 
 
+def test_a_word_broken_over_three_lines_is_mended_whole() -> None:
+    vocabulary = {"safeguard", "safeguarding"}
+    joined = join_lines(["for safe-", "guard-", "ing adults"], vocabulary)
+    assert joined == "for safeguarding adults"
+
+
+LONG_MINUTE_LINES = 6000  # the archive's minutes run to tens of thousands of lines a page
+
+
+def _wrapped_minute(n: int, line_count: int) -> list[str]:
+    """Minute n hard-wrapped over `line_count` lines, as a converted PDF gives it, with every
+    kind of line-end break `join_lines` decides on, the last ones thousands of lines in."""
+    rng = random.Random(n)
+    lines = [f"{n}. The council considered the budget for {rng.choice(_TOPICS)}"]
+    lines += [
+        f"and members asked about {rng.choice(_TOPICS)} in ward {k}" for k in range(line_count)
+    ]
+    for at in (line_count // 3, line_count - 8):
+        lines[at : at + 8] = [
+            "where the arrangements for safe-",
+            "guarding children and trauma-",
+            "informed practice in the City Council -",
+            "Cabinet were set out at https://www.limerick.ie/",
+            "council/budget and the 2023-",
+            "24 figures and/",
+            "or the forecasts of the co-",
+            "ordination group",
+        ]
+    return [*lines, "were noted."]
+
+
+def _joined_by_hand(lines: list[str]) -> str:
+    return (
+        " ".join(lines)
+        .replace("safe- guarding", "safeguarding")  # the paper spells "safeguarding" whole
+        .replace("trauma- informed", "trauma-informed")  # and never "traumainformed"
+        .replace("limerick.ie/ council", "limerick.ie/council")
+        .replace("2023- 24", "2023-24")
+        .replace("and/ or", "and/or")
+        .replace("co- ordination", "co-ordination")
+    )
+
+
+def test_a_page_of_thousands_of_lines_joins_into_its_paragraphs(
+    tmp_path: Path,
+) -> None:
+    heading = "MINUTES OF THE BUDGET MEETING"
+    opening = "The safeguarding board reported to the meeting."
+    minutes = [_wrapped_minute(n, LONG_MINUTE_LINES if n == 2 else 40) for n in (1, 2, 3)]
+    paragraphs = ["\n".join(lines) for lines in minutes]
+    paper = tmp_path / "budget-minutes.md"
+    paper.write_text("\n\n".join([f"# {heading}", opening, *paragraphs]) + "\n")
+    loaded = load_file(paper)
+    assert len(loaded.pages) == 1
+    assert len(loaded.pages[0].lines) > LONG_MINUTE_LINES
+    blocks = blocks_from_pages(loaded.pages)
+    assert [(b.kind, b.text, b.section, b.paragraph) for b in blocks] == [
+        (BlockKind.HEADING, heading, (), None),
+        (BlockKind.PARAGRAPH, opening, (heading,), None),
+        *[
+            (BlockKind.NUMBERED, _joined_by_hand(lines), (heading,), str(n))
+            for n, lines in enumerate(minutes, start=1)
+        ],
+    ]
+
+
 # --- metadata ------------------------------------------------------------------------------
 
 

@@ -12,13 +12,14 @@ import sys
 import threading
 import time
 from collections import Counter
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 from conftest import ROOT, MakeServices
 from papers import make_pdf
 
-from ingest.pipeline import Outcome
+from ingest.pipeline import EMBED_BATCH, FileReport, Outcome
 from ingest.schedule import Every, folder_state, parse_interval, run_schedule, stop_on_signals
 from ingest.sync import SyncBusyError, sync_folders, sync_lock
 from service.cli.main import main
@@ -80,6 +81,35 @@ def test_sync_adds_changes_and_removes(
     assert len(services.index.documents()) == 3
 
 
+def test_sync_tells_every_file_in_order_and_backfills_a_missing_extraction(
+    settings: Settings, make_services: MakeServices, tmp_path: Path
+) -> None:
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    for topic in TOPICS[:2]:
+        make_pdf(folder / f"{topic}.pdf", topic)
+    services = make_services(settings)
+    assert sync_folders([folder], services.index).ok
+    # As an ingest from before extraction existed left the paper: live, with no extraction.
+    with closing(sqlite3.connect(settings.manifest_path)) as connection, connection:
+        connection.execute("DELETE FROM extractions WHERE doc_id = ?", (TOPICS[0],))
+    assert services.index.manifest.extraction(TOPICS[0]) is None
+
+    make_pdf(folder / "parks.pdf", "parks")
+    (folder / "budget.xlsx").write_bytes(b"not read here")
+    told: list[FileReport] = []
+    report = sync_folders([folder], services.index, on_file=told.append)
+    assert [(Path(f.path).name, f.outcome) for f in told] == [
+        ("budget.xlsx", Outcome.NOT_READ),
+        ("housing.pdf", Outcome.UNCHANGED),
+        ("parks.pdf", Outcome.ADDED),
+        ("transport.pdf", Outcome.UNCHANGED),
+    ]
+    assert report.files == told
+    assert services.index.manifest.extraction(TOPICS[0]) is not None
+    _assert_consistent(services)
+
+
 def test_a_second_sync_is_refused_while_one_holds_the_lock(
     settings: Settings, make_services: MakeServices, tmp_path: Path
 ) -> None:
@@ -123,14 +153,19 @@ def test_sigkill_mid_sync_then_rerun_leaves_a_complete_index(
 ) -> None:
     folder = tmp_path / "papers"
     folder.mkdir()
-    for topic in TOPICS:
+    # Sync publishes papers a batch of chunks at a time: the first paper by name (about three
+    # chunks a page) and a few after it fill the first batch, the rest wait for a second; the
+    # kill falls between the two.
+    first, *others = sorted(TOPICS)
+    make_pdf(folder / f"{first}.pdf", first, pages=EMBED_BATCH // 3)
+    for topic in others:
         make_pdf(folder / f"{topic}.pdf", topic, pages=6)
     command = [str(ROOT / ".venv/bin/boardpapers"), "--data-dir", str(settings.data_dir),
                "sync", str(folder), "--quiet"]  # fmt: skip
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while _live_documents(settings.manifest_path) < 1:  # the first paper is live: mid-run
+    deadline = time.monotonic() + 240
+    while _live_documents(settings.manifest_path) < 1:  # the first batch is live: mid-run
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "sync never published a document"
         time.sleep(0.05)
