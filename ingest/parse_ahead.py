@@ -5,17 +5,22 @@ and writes; with 0, each is read when its result is wanted. Workers start by `fo
 (never `fork`: the ingest process runs torch's threads, which a forked child would inherit
 half-held) and load only the tokenizer. A worker that dies (a reader crashing on a file)
 fails the file it was reading; the pool is started again for the rest (twice at most, then
-the rest is read in this process, as it is where no worker process can start).
+the rest is read in this process, as it is where no worker process can start). A worker
+whose ingest process is gone, even by SIGKILL, ends too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
+import os
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import Connection
 from types import TracebackType
 
 from ingest.parsing import ReadRequest, ReadResult, WordPieceCounter, approximate_tokens, read_paper
@@ -28,9 +33,19 @@ _worker_counter: TokenCounter = approximate_tokens  # set in each worker as it s
 _RESTARTS = 2
 
 
-def _start_worker(count_tokens: TokenCounter) -> None:
+def _start_worker(count_tokens: TokenCounter, ingest_alive: Connection) -> None:
     global _worker_counter
     _worker_counter = count_tokens
+    threading.Thread(target=_end_with_ingest, args=(ingest_alive,), daemon=True).start()
+
+
+def _end_with_ingest(ingest_alive: Connection) -> None:
+    """Wait on a pipe whose only writing end the ingest process holds: it closes when the
+    ingest ends, however it ends (SIGKILL too), and the reader ends with it rather than
+    waiting for work that never comes while holding the ingest's output open (cron waits)."""
+    with contextlib.suppress(EOFError, OSError):
+        ingest_alive.recv()
+    os._exit(0)
 
 
 def _read_in_worker(request: ReadRequest) -> ReadResult:
@@ -49,6 +64,7 @@ class ParseAhead:
         self.workers = workers if portable else 0
         self.depth = max(depth, self.workers) if self.workers else 1
         self._pool: ProcessPoolExecutor | None = None
+        self._alive: Connection | None = None  # the writing end of the workers' pipe
         self._restarts = 0
 
     def __enter__(self) -> ParseAhead:
@@ -93,11 +109,12 @@ class ParseAhead:
     def _submit(self, request: ReadRequest) -> Future[ReadResult]:
         if self.workers and self._pool is None:
             try:
+                reading_end, self._alive = multiprocessing.Pipe(duplex=False)
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers,
                     mp_context=multiprocessing.get_context("forkserver"),
                     initializer=_start_worker,
-                    initargs=(self.count_tokens,),
+                    initargs=(self.count_tokens, reading_end),
                 )
             except (OSError, NotImplementedError) as error:  # no semaphores, no forkserver
                 log.warning("reading files in this process: no worker process (%s)", error)
@@ -112,3 +129,6 @@ class ParseAhead:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        if self._alive is not None:
+            self._alive.close()
+            self._alive = None

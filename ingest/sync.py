@@ -150,9 +150,7 @@ def sync_folders(
                 on_file(result)
 
         work = list(zip(found.files, doc_ids, strict=True))
-        # Read in this process: a reader process outlives a sync killed with SIGKILL, and
-        # holds its output open (cron waits on it) while waiting for work that never comes.
-        ingest_files(work, index, progress=progress, on_file=told, desc="Syncing", workers=0)
+        ingest_files(work, index, progress=progress, on_file=told, desc="Syncing")
         report.removed = _remove_gone(folders, index, keep_removed)
         index.refresh_keyword_index()
     return report

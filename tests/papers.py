@@ -30,3 +30,11 @@ def make_pdf(
             )  # fmt: skip
     pdf.output(str(path))
     return path
+
+
+def pdf_folder(folder: Path, topics: list[str], pages: int = 2) -> Path:
+    """A new folder holding one PDF per topic, named after it."""
+    folder.mkdir()
+    for topic in topics:
+        make_pdf(folder / f"{topic}.pdf", topic, pages=pages)
+    return folder

@@ -11,17 +11,18 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 from conftest import KEY_POINTS, ROOT, MakeServices
-from papers import make_pdf
+from papers import make_pdf, pdf_folder
 from test_pipeline import PARKS_TEXT, assert_consistent, chroma_ids, live_chunk_ids, write_truncated
 
 from ingest.parse_ahead import ParseAhead, _read_in_worker, _start_worker
-from ingest.parsing import ReadRequest, ReadResult, WordPieceCounter
+from ingest.parsing import ReadRequest, ReadResult, WordPieceCounter, approximate_tokens
 from ingest.pipeline import FileReport, Outcome, ingest_paths, parse_workers
 from ingest.store.embeddings import BundledEmbeddings, bundled_model_path
 from service.settings import Settings
@@ -126,10 +127,7 @@ ingest_paths([Path(sys.argv[2])], services.index)
 def test_a_crash_between_embedding_and_publishing_is_swept_by_the_next_run(
     tmp_path: Path, settings: Settings, make_services: MakeServices
 ) -> None:
-    papers = tmp_path / "papers"
-    papers.mkdir()
-    for topic in TOPICS[:3]:
-        make_pdf(papers / f"{topic}.pdf", topic)
+    papers = pdf_folder(tmp_path / "papers", TOPICS[:3])
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     script = textwrap.dedent(_CRASH_ON_SECOND_PUBLISH)
     crashed = subprocess.run(
@@ -196,8 +194,9 @@ def test_a_worker_reads_with_the_tokenizer_alone(
     counter = WordPieceCounter(bundled_model_path())
     request = ReadRequest(paper, "parks", ocr=False, chunk_max_tokens=250, held_access="exempt")
     context = multiprocessing.get_context("forkserver")
+    reading_end, _alive = multiprocessing.Pipe(duplex=False)
     with ProcessPoolExecutor(1, mp_context=context, initializer=_start_worker,
-                             initargs=(counter,)) as pool:  # fmt: skip
+                             initargs=(counter, reading_end)) as pool:  # fmt: skip
         result: ReadResult = pool.submit(_read_in_worker, request).result()
         loaded = pool.submit(heavy_modules_loaded).result()
     assert loaded == []
@@ -226,3 +225,33 @@ def test_a_worker_reads_only_where_reading_is_heavy(tmp_path: Path) -> None:
     assert parse_workers(requests(pdfs[:4] + markdown[:4])) == 1
     assert parse_workers(requests(pdfs[:3] + markdown[:5])) == 0  # mostly markdown: quick
     assert parse_workers(requests(pdfs[:7])) == 0  # too few to pay for a worker's start
+
+
+def _gone(pid: int) -> bool:
+    """Whether the process has ended (gone, or a zombie its parent has not reaped yet)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")
+
+
+def test_a_reader_process_ends_when_its_ingest_is_gone() -> None:
+    """A reader waits on a pipe only the ingest writes to; when that end closes, as it does
+    when the ingest is killed, the reader ends instead of holding the ingest's output open."""
+    reading_end, alive = multiprocessing.Pipe(duplex=False)
+    context = multiprocessing.get_context("forkserver")
+    pool = ProcessPoolExecutor(
+        1, mp_context=context, initializer=_start_worker, initargs=(approximate_tokens, reading_end)
+    )
+    try:
+        pid = pool.submit(os.getpid).result()
+        time.sleep(1)
+        assert not _gone(pid)  # alive while its ingest is
+        alive.close()
+        deadline = time.monotonic() + 30
+        while not _gone(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _gone(pid)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, MakeServices
-from papers import make_pdf
+from papers import make_pdf, pdf_folder
 
 from ingest.pipeline import EMBED_BATCH, FileReport, Outcome
 from ingest.schedule import Every, folder_state, parse_interval, run_schedule, stop_on_signals
@@ -42,10 +42,7 @@ def _assert_consistent(services: Services) -> None:
 def test_sync_adds_changes_and_removes(
     settings: Settings, make_services: MakeServices, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "papers"
-    folder.mkdir()
-    for topic in TOPICS[:3]:
-        make_pdf(folder / f"{topic}.pdf", topic)
+    folder = pdf_folder(tmp_path / "papers", TOPICS[:3])
     services = make_services(settings)
 
     first = sync_folders([folder], services.index)
@@ -84,10 +81,7 @@ def test_sync_adds_changes_and_removes(
 def test_sync_tells_every_file_in_order_and_backfills_a_missing_extraction(
     settings: Settings, make_services: MakeServices, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "papers"
-    folder.mkdir()
-    for topic in TOPICS[:2]:
-        make_pdf(folder / f"{topic}.pdf", topic)
+    folder = pdf_folder(tmp_path / "papers", TOPICS[:2])
     services = make_services(settings)
     assert sync_folders([folder], services.index).ok
     # As an ingest from before extraction existed left the paper: live, with no extraction.
@@ -188,11 +182,8 @@ def test_sigkill_mid_sync_then_rerun_leaves_a_complete_index(
 def test_queries_during_sync_see_each_document_whole_in_one_version(
     settings: Settings, make_services: MakeServices, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "papers"
-    folder.mkdir()
     topics = TOPICS[:4]
-    for topic in topics:
-        make_pdf(folder / f"{topic}.pdf", topic, pages=2)
+    folder = pdf_folder(tmp_path / "papers", topics, pages=2)
     services = make_services(settings)
     sync_folders([folder], services.index)
     for topic in topics:  # every paper changes, and grows
