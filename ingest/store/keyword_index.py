@@ -192,11 +192,33 @@ class KeywordIndex:
 
     def scores(self, query: str, allowed: set[str] | None = None) -> dict[str, float]:
         """BM25 score of every matching chunk (only `allowed` ones when given)."""
-        if self._model is None:
+        values = self._values(query, allowed)
+        if values is None:
             return {}
+        hits = np.nonzero(values > 0)[0]
+        return {self.chunk_ids[i]: float(values[i]) for i in hits}
+
+    def best(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
+        """The `k` best-scoring matching chunks, best first, ties in index order: picked from
+        the score array, not by sorting every match (an archive has tens of thousands)."""
+        values = self._values(query, allowed)
+        if values is None or k < 1:
+            return []
+        hits = np.nonzero(values > 0)[0]
+        if len(hits) > k:
+            cut = np.partition(values[hits], len(hits) - k)[len(hits) - k]
+            hits = hits[values[hits] >= cut]  # every chunk tied at the cut, for the index order
+        order = hits[np.lexsort((hits, -values[hits]))][:k]
+        return [(self.chunk_ids[i], float(values[i])) for i in order]
+
+    def _values(self, query: str, allowed: set[str] | None) -> np.ndarray | None:
+        """Per chunk, in `chunk_ids` order, the query's BM25 score (0 where not `allowed`);
+        None when nothing can match."""
+        if self._model is None:
+            return None
         tokens = [t for t in self.query_tokens(query) if t in self._vocab]
         if not tokens:
-            return {}
+            return None
         weights = None
         if allowed is not None:
             weights = np.zeros(len(self.chunk_ids), dtype=np.float32)
@@ -204,9 +226,7 @@ class KeywordIndex:
                 position = self._position.get(chunk_id)
                 if position is not None:
                     weights[position] = 1.0
-        values = self._model.get_scores(tokens, weight_mask=weights)  # type: ignore[attr-defined]
-        hits = np.nonzero(values > 0)[0]
-        return {self.chunk_ids[i]: float(values[i]) for i in hits}
+        return np.asarray(self._model.get_scores(tokens, weight_mask=weights))  # type: ignore[attr-defined]
 
     def query_tokens(self, query: str) -> list[str]:
         """The query's tokens, each compound the papers write ("self-harm") searched as the

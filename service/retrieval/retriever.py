@@ -159,8 +159,7 @@ class Retriever:
                 allowed = {
                     cid for cid in keyword_index.chunk_ids if cid.split(":", 1)[0] in admitted
                 }
-        scores = keyword_index.scores(query, allowed)
-        return sorted(scores.items(), key=lambda item: item[1], reverse=True)[:candidates]
+        return keyword_index.best(query, candidates, allowed)
 
     def _lift_papers_dated_as_named(
         self, named: DatesNamed, fused: dict[str, float], chunks: dict[str, Chunk]
