@@ -7,6 +7,7 @@ straight quotes. Anything else (a changed word, a dropped clause) fails.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from ingest.models import Chunk
 from ingest.text.sentences import sentence_spans
@@ -47,6 +48,24 @@ def quote_pages(quote: str, chunk: Chunk, page_texts: dict[int, str]) -> tuple[i
         if needle in _letters_only(joined):
             return number, number + 1
     return chunk.page, chunk.page_end
+
+
+class QuotePages:
+    """Where quotes sit in their papers: a quote in a chunk on one page is on that page; for
+    a chunk spanning pages, its paper's page texts are read (once per paper) and searched.
+    An archive's minutes can be one long page, so reading every cited paper's pages for each
+    answer cost more than the answer."""
+
+    def __init__(self, page_texts: Callable[[str], dict[int, str]]) -> None:
+        self._read = page_texts
+        self._texts: dict[str, dict[int, str]] = {}
+
+    def __call__(self, quote: str, chunk: Chunk) -> tuple[int, int]:
+        if chunk.page_end <= chunk.page:
+            return chunk.page, chunk.page
+        if chunk.doc_id not in self._texts:
+            self._texts[chunk.doc_id] = self._read(chunk.doc_id)
+        return quote_pages(quote, chunk, self._texts[chunk.doc_id])
 
 
 def on_pages(quote: str, page_texts: dict[int, str], first: int, last: int) -> bool:

@@ -16,7 +16,7 @@ from service.answers import NOT_COVERED, AnswerResult, Citation
 from service.answers.evidence import check_statements
 from service.answers.scoring import StatementScorer
 from service.answers.statements import Statement, statements_of
-from service.citations import quote_pages
+from service.citations import QuotePages
 from service.query.asks import AnswerKind
 from service.query.question import Question
 from service.retrieval.hits import Hit, chunk_hits
@@ -91,15 +91,16 @@ class ExtractiveAnswerer:
         return AnswerResult(answer, True, self.mode, citations, hits)
 
     def _citations(self, chosen: list[Statement]) -> list[Citation]:
-        citations: list[Citation] = []
-        page_texts: dict[str, dict[int, str]] = {}
-        for n, statement in enumerate(chosen, start=1):
-            chunk = statement.hit.chunk
-            if chunk.doc_id not in page_texts:
-                page_texts[chunk.doc_id] = self.index.manifest.page_texts(chunk.doc_id)
-            page, page_end = quote_pages(statement.text, chunk, page_texts[chunk.doc_id])
-            citations.append(Citation(n, statement.text, chunk, page, page_end))
-        return citations
+        pages_of = QuotePages(self.index.manifest.page_texts)
+        return [
+            Citation(
+                n,
+                statement.text,
+                statement.hit.chunk,
+                *pages_of(statement.text, statement.hit.chunk),
+            )
+            for n, statement in enumerate(chosen, start=1)
+        ]
 
 
 def _overlap(a: set[str], b: set[str]) -> float:

@@ -42,7 +42,7 @@ from ingest.text.tokens import Tokenizer
 from service.answers import NOT_COVERED, AnswerResult, Citation
 from service.answers.evidence import check_statements
 from service.answers.statements import statements_of
-from service.citations import quote_pages, renumber_markers, verbatim_span
+from service.citations import QuotePages, renumber_markers, verbatim_span
 from service.llm.deadline import DeadlineChat
 from service.llm.prompts import load_chat_prompt
 from service.llm.replies import REFUSAL, split_reply, visible_answer
@@ -111,7 +111,7 @@ class LLMAnswerer:
         if not statements:
             warnings.append("The model's answer cited none of the passages, so it was withheld.")
             return _refusal(hits, warnings)
-        page_texts: dict[str, dict[int, str]] = {}
+        pages_of = QuotePages(self.index.manifest.page_texts)
         citations = []
         for n, (passage, cited_by) in enumerate(statements.items(), start=1):
             chunk = hits[passage - 1].chunk
@@ -126,9 +126,7 @@ class LLMAnswerer:
                     f"({_clip(given[0])!r}); [{n}] shows the passage's closest sentence "
                     "instead and is marked unverified."
                 )
-            if chunk.doc_id not in page_texts:
-                page_texts[chunk.doc_id] = self.index.manifest.page_texts(chunk.doc_id)
-            page, page_end = quote_pages(quote, chunk, page_texts[chunk.doc_id])
+            page, page_end = pages_of(quote, chunk)
             citations.append(Citation(n, quote, chunk, page, page_end, verified))
         listed = list_answer(answer)
         if listed:

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from ingest.store.index import PaperIndex
 from service.api.schemas import DocumentOut, Filters, file_url
-from service.citations import quote_pages
+from service.citations import QuotePages
 from service.input_text import readable
 from service.themes.kinds import PlaceKind
 from service.themes.scan import Place, ThemeScan
@@ -60,15 +60,15 @@ class ThemeResponse(BaseModel):
         for place in scan.places:
             by_doc.setdefault(place.paragraph.chunk.doc_id, []).append(place)
         documents = []
-        for doc_id, places in by_doc.items():
-            page_texts = index.manifest.page_texts(doc_id)
+        pages_of = QuotePages(index.manifest.page_texts)
+        for places in by_doc.values():
             preferred = [p for p in places if p.kind in scan.kinds_asked]
             ordered = preferred + [p for p in places if p.kind not in scan.kinds_asked]
             documents.append(
                 DocumentPlaces(
                     document=DocumentOut.of(places[0].paragraph.chunk.meta),
                     count=len(places),
-                    places=[_place_out(p, page_texts) for p in ordered],
+                    places=[_place_out(p, pages_of) for p in ordered],
                 )
             )
         documents.sort(key=lambda d: (d.document.date or "9999", d.document.id))
@@ -80,10 +80,10 @@ class ThemeResponse(BaseModel):
         )
 
 
-def _place_out(place: Place, page_texts: dict[int, str]) -> PlaceOut:
+def _place_out(place: Place, pages_of: QuotePages) -> PlaceOut:
     paragraph = place.paragraph
     chunk = paragraph.chunk
-    page, _ = quote_pages(paragraph.text, chunk, page_texts)
+    page, _ = pages_of(paragraph.text, chunk)
     return PlaceOut(
         page=page,
         section=chunk.section,
