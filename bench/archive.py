@@ -21,6 +21,11 @@ progress on stderr. Prints figures, never passes or fails on them. Not for CI.
     python -m bench.archive [--files N] [--small-files N] [--data-dir DIR] [--archive DIR]
                             [--sample 500] [--rounds 2] [--seed 21] [--torch-threads N]
                             [--parse-workers N] [--embed-batch N]
+    python -m bench.archive --serve-only --data-dir DIR [--rounds 2]
+
+Latency is measured as `boardpapers serve` serves (torch on its `serve_torch_threads`);
+`--serve-only` skips the ingest and times an index already in `--data-dir` at 1, 8 and 32
+clients.
 
 `--data-dir` keeps the index (it must be empty or absent: this bench measures a fresh ingest);
 otherwise a temp folder is used and removed.
@@ -272,11 +277,39 @@ def concurrent_latency(
     return percentiles(samples), len(samples) / elapsed
 
 
+def serve_latency(
+    label: str, services: Any, rounds: int, client_counts: tuple[int, ...]
+) -> dict[str, tuple[dict[str, float], float]]:
+    """`/search` and `/ask` over real HTTP at each count of concurrent clients, served as
+    `boardpapers serve` serves (torch on `serve_torch_threads`), after one warm-up pass."""
+    import torch
+
+    from service.api.app import create_app
+
+    ingest_threads = torch.get_num_threads()
+    torch.set_num_threads(services.settings.serve_torch_threads)
+    latency: dict[str, tuple[dict[str, float], float]] = {}
+    try:
+        with serving(create_app(services.settings, services=services)) as url:
+            for route in ("/search", "/ask"):
+                call, close = http_search(url, 5, route=route)
+                try:
+                    log(f"[{label}] warm-up {route}…")
+                    time_calls(call, QUESTIONS)
+                finally:
+                    close()
+                for clients in client_counts:
+                    log(f"[{label}] {route} at {clients} client(s)…")
+                    latency[f"{route} ×{clients}"] = concurrent_latency(url, route, clients, rounds)
+    finally:
+        torch.set_num_threads(ingest_threads)
+    return latency
+
+
 def measure_size(
     label: str, files: list[Path], services: Any, args: argparse.Namespace, embedded_before: int
 ) -> dict[str, Any]:
     from ingest.pipeline import Outcome, ingest_paths
-    from service.api.app import create_app
 
     index = services.index
     log(f"[{label}] ingesting {len(files)} files ({embedded_before} chunks already in)…")
@@ -297,20 +330,8 @@ def measure_size(
     log(f"[{label}] raw embedder rate over {args.sample} chunk texts…")
     sample_n, raw_rate = raw_embed_rate(services, args.sample, args.seed)
     disk_mb = dir_size_mb(index.settings.data_dir)
-    latency: dict[str, tuple[dict[str, float], float]] = {}
-    with peak_rss() as rss_serve, serving(create_app(services.settings, services=services)) as url:
-        for route in ("/search", "/ask"):
-            call, close = http_search(url, 5, route=route)
-            try:
-                log(f"[{label}] warm-up {route}…")
-                time_calls(call, QUESTIONS)
-            finally:
-                close()
-            for clients in (1, 8):
-                log(f"[{label}] {route} at {clients} client(s)…")
-                latency[f"{route} ×{clients}"] = concurrent_latency(
-                    url, route, clients, args.rounds
-                )
+    with peak_rss() as rss_serve:
+        latency = serve_latency(label, services, args.rounds, (1, 8))
     return {
         "label": label,
         "files": len(files),
@@ -367,9 +388,13 @@ def print_size(figures: dict[str, Any], wall_s: float) -> None:
     rest = f["ingest_s"] - accounted
     print(f"| rest (hashing, ids, metadata, sweep, …) | {rest:.1f} | "
           f"{100 * rest / f['ingest_s']:.0f}% |")  # fmt: skip
+    print_latency(f["latency"])
+
+
+def print_latency(latency: dict[str, tuple[dict[str, float], float]]) -> None:
     print("\nWarm latency over real HTTP (k=5; /ask with its defaults):\n")
     print("| route × clients | n | p50 ms | p95 ms | max ms | req/s |\n|---|---|---|---|---|---|")
-    for name, (row, rate) in f["latency"].items():
+    for name, (row, rate) in latency.items():
         print(
             f"| {name} | {row['n']} | {row['p50_ms']} | {row['p95_ms']} | "
             f"{row['max_ms']} | {rate:.1f} |"
@@ -409,9 +434,17 @@ def main(argv: list[str] | None = None) -> int:
         "--embed-batch", type=int, default=pipeline.EMBED_BATCH,
         help="chunks embedded per model call across files (default: the pipeline's)",
     )  # fmt: skip
+    parser.add_argument(
+        "--serve-only", action="store_true",
+        help="no ingest: time /search and /ask at 1, 8 and 32 clients on --data-dir's index",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     pipeline.EMBED_BATCH = args.embed_batch
     set_torch_threads(args.torch_threads)
+    if args.serve_only:
+        if args.data_dir is None or not (args.data_dir / "manifest.sqlite3").exists():
+            parser.error("--serve-only needs --data-dir holding an ingested index")
+        return serve_only(args.data_dir, args.rounds)
     if args.data_dir is not None and args.data_dir.exists() and any(args.data_dir.iterdir()):
         parser.error(f"{args.data_dir} is not empty: this bench measures a fresh ingest")
 
@@ -451,6 +484,21 @@ def main(argv: list[str] | None = None) -> int:
             print_size(figures, wall)
         if len(results) > 1:
             print_growth([figures for figures, _ in results])
+    return 0
+
+
+def serve_only(data_dir: Path, rounds: int) -> int:
+    """Latency at 1, 8 and 32 clients on an index already ingested (the archive's, say)."""
+    from service.container import build_services
+
+    header = run_header()
+    services = build_services(settings_for(data_dir))
+    label = f"{services.index.chunk_count()} chunks"
+    latency = serve_latency(label, services, rounds, (1, 8, 32))
+    print_header(header)
+    print(f"Index {data_dir} ({label}, {len(services.index.documents())} documents); "
+          f"{len(QUESTIONS)} generic questions × {rounds} rounds per client.\n")  # fmt: skip
+    print_latency(latency)
     return 0
 
 
