@@ -100,7 +100,12 @@ class ThemeScanner:
         corpus = self.corpus()
 
         def holds(term: Term) -> bool:
-            return bool(corpus.find(term))
+            """Whether papers the caller may read use the term: how the reader's words are
+            read must not depend on a paper they may not see."""
+            return any(
+                admitted is None or corpus.paragraphs[position].chunk.doc_id in admitted
+                for position in corpus.find(term)
+            )
 
         phrases = theme_phrases(theme, lambda phrase: holds(phrase_term(phrase)))
         terms = self._coherent_words(theme, _unique([held_term(p, holds) for p in phrases]), corpus)

@@ -11,12 +11,15 @@ import io
 import re
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
+from conftest import MakeServices
 from fastapi.testclient import TestClient
 
+from ingest.pipeline import ingest_paths
 from service.api.app import create_app, serving_app
 from service.cli.main import main
 from service.container import Services
@@ -172,3 +175,32 @@ def test_the_served_app_builds_the_theme_index_before_any_theme_is_asked(
     assert app.state.services.themes.corpus_built()
     with TestClient(app) as served:
         assert places(scan(served, "homelessness"))
+
+
+def test_the_readers_words_are_read_as_if_unreadable_papers_were_not_there(
+    settings: Settings, make_services: MakeServices, tmp_path: Path
+) -> None:
+    papers = tmp_path / "papers"
+    papers.mkdir()
+    (papers / "open.md").write_text(
+        "# Climate update\n\nClimate change adaptation work continued across the county.\n\n"
+        "Energy use in council buildings fell again.\n",
+        encoding="utf-8",
+    )
+    (papers / "held.md").write_text(
+        "# Draft strategy\n\nThe Energy and Low Emissions Strategy sets a new target.\n",
+        encoding="utf-8",
+    )
+    services = make_services(settings)
+    assert ingest_paths([papers], services.index).ok
+    theme = "Climate change and the Energy and Low Emissions Strategy"
+
+    def terms(admitted: set[str] | None) -> list[str]:
+        return [term.text for term in services.themes.terms(theme, admitted)]
+
+    # All papers readable: the name is held whole, as the papers write it.
+    assert "energy and low emissions strategy" in terms(None)
+    # Only the open paper readable: read as though the held one did not exist.
+    read_open = terms({"open"})
+    assert "energy and low emissions strategy" not in read_open
+    assert "climate change" in read_open
