@@ -96,6 +96,32 @@ class CorpusParagraphs:
         return found
 
 
+@dataclass(frozen=True)
+class Readable:
+    """The paragraphs as one caller reads them: those of the papers it may read (`admitted`;
+    every paper when None). A theme's words are weighed on these alone, so how they are read
+    never depends on a paper the caller may not see."""
+
+    corpus: CorpusParagraphs
+    admitted: set[str] | None = None
+
+    def admits(self, position: int) -> bool:
+        return (
+            self.admitted is None or self.corpus.paragraphs[position].chunk.doc_id in self.admitted
+        )
+
+    def find(self, term: Term) -> dict[int, list[Token]]:
+        """`CorpusParagraphs.find` within the readable papers."""
+        return {p: hit for p, hit in self.corpus.find(term).items() if self.admits(p)}
+
+    def share(self, stem: str) -> float:
+        """`CorpusParagraphs.share` within the readable papers."""
+        if self.admitted is None:
+            return self.corpus.share(stem)
+        readable = sum(1 for p in range(len(self.corpus.paragraphs)) if self.admits(p))
+        return sum(1 for p in self.corpus.positions_with(stem) if self.admits(p)) / max(1, readable)
+
+
 def occurrence(term: Term, words: list[Token]) -> list[Token]:
     """The tokens of the term's occurrences in `words`: a linked phrase's words as written,
     another term's words within a short window in any order."""

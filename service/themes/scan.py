@@ -20,7 +20,7 @@ from ingest.store.index import PaperIndex, SearchFilters
 from ingest.text.sentences import sentence_spans
 from ingest.text.tokens import Token
 from ingest.text.words import THEME_FRAME_WORDS
-from service.themes.corpus import CorpusParagraphs, Paragraph
+from service.themes.corpus import CorpusParagraphs, Paragraph, Readable
 from service.themes.kinds import PlaceKind, kinds_asked_for, place_kind
 from service.themes.terms import (
     STAND_IN_SHARE,
@@ -95,106 +95,97 @@ class ThemeScanner:
         return [self._vectors[t].tolist() for t in texts]
 
     def terms(self, theme: str, admitted: set[str] | None = None) -> list[Term]:
-        """The theme's terms; the related ones learned only from the `admitted` papers (all
-        when None), so a term never tells a caller of a paper it may not read."""
+        """The theme's terms, weighed and learned only on the `admitted` papers (all when
+        None): how the reader's words are read, and every term added, never tells a caller of
+        a paper it may not read."""
         corpus = self.corpus()
+        readable = Readable(corpus, admitted)
 
         def holds(term: Term) -> bool:
-            """Whether papers the caller may read use the term: how the reader's words are
-            read must not depend on a paper they may not see."""
-            return any(
-                admitted is None or corpus.paragraphs[position].chunk.doc_id in admitted
-                for position in corpus.find(term)
-            )
+            return bool(readable.find(term))
 
         phrases = theme_phrases(theme, lambda phrase: holds(phrase_term(phrase)))
-        terms = self._coherent_words(theme, _unique([held_term(p, holds) for p in phrases]), corpus)
-        terms = self._unswamped(terms, corpus)
+        terms = _unique([held_term(phrase, holds) for phrase in phrases])
+        terms = self._coherent_words(theme, terms, readable)
+        terms = self._unswamped(terms, readable)
         phrases = [term.text for term in terms]  # a word dropped is no seed of others either
         # Acronyms are learned for the reader's own phrases, not for single words of them.
         terms += acronym_terms(corpus.acronyms, terms)
-        terms += self._coherent_anchors(phrases, corpus)
+        terms += self._coherent_anchors(phrases, readable)
         terms = _unique(terms)
-        matched = {
-            pos for term in terms for pos in corpus.find(term)
-            if admitted is None or corpus.paragraphs[pos].chunk.doc_id in admitted
-        }  # fmt: skip
+        matched = {position for term in terms for position in readable.find(term)}
         candidates = _cooccurring_terms(corpus, matched)
         known = {t.stems for t in terms}
         terms += nearest_corpus_terms(phrases, candidates, known, self.embed)
         terms = _unique(terms)
         if admitted is None:
             return terms
-        # An acronym's long form or a stand-in found only in papers the caller may not read
-        # would name what they say: kept are the reader's own words and terms found here.
-        return [
-            term for term in terms
-            if term.source == "theme" or any(
-                corpus.paragraphs[pos].chunk.doc_id in admitted for pos in corpus.find(term)
-            )
-        ]  # fmt: skip
+        # An acronym's long form found only in papers the caller may not read would name what
+        # they say (the glossary is the whole corpus's): kept are the reader's own words and
+        # terms found here.
+        return [term for term in terms if term.source == "theme" or holds(term)]
 
-    def _coherent_anchors(self, phrases: list[str], corpus: CorpusParagraphs) -> list[Term]:
+    def _coherent_anchors(self, phrases: list[str], readable: Readable) -> list[Term]:
         """The phrases' single-word stand-ins whose own passages are about the phrase (none
         for a phrase the papers never use: nothing to weigh a stand-in against)."""
-        return [
-            word
-            for word, phrase in anchor_words(phrases, self.embed, corpus.share)
-            if corpus.find(phrase)
-            and self._coherent(
-                word, self._nearness(phrase.text, corpus), set(corpus.find(phrase)), corpus
-            )
-        ]
+        anchors = []
+        for word, phrase in anchor_words(phrases, self.embed, readable.share):
+            own = set(readable.find(phrase))
+            if own and self._coherent(word, self._nearness(phrase.text, readable), own, readable):
+                anchors.append(word)
+        return anchors
 
-    def _coherent_words(
-        self, theme: str, terms: list[Term], corpus: CorpusParagraphs
-    ) -> list[Term]:
+    def _coherent_words(self, theme: str, terms: list[Term], readable: Readable) -> list[Term]:
         """The theme's terms less the reader's single words ("pass" of "16+ pass") whose own
         passages, beyond those its longer phrases find, are not about the theme: a word that
         is the whole theme always stays."""
         longer = [term for term in terms if len(term.stems) > 1]
         if not longer or len(longer) == len(terms):
             return terms
-        found_by_longer = {position for term in longer for position in corpus.find(term)}
-        nearness = self._nearness(theme, corpus)  # one search for all the theme's words
+        found_by_longer = {position for term in longer for position in readable.find(term)}
+        nearness = self._nearness(theme, readable)  # one search for all the theme's words
         return [
             term
             for term in terms
             if len(term.stems) > 1
-            or self._coherent(term, nearness, found_by_longer, corpus, against_phrase=False)
+            or self._coherent(term, nearness, found_by_longer, readable, against_phrase=False)
         ]
 
-    def _unswamped(self, terms: list[Term], corpus: CorpusParagraphs) -> list[Term]:
+    def _unswamped(self, terms: list[Term], readable: Readable) -> list[Term]:
         """The reader's terms less those that would swamp the theme: a term finding more places
         than the first term the papers hold ("finances" beside "inflation" in "inflation and
         its effect on the council's finances"), or only a run of the reader's phrase ("council's
         budget" of "its effect on the council's budget"), stays only when its own places are
         about that first term (`coherent` against it, the bar lowered to `SWAMP_SHARE`)."""
-        first = next((term for term in terms if corpus.find(term)), None)
+        found = {term: set(readable.find(term)) for term in terms}
+        first = next((term for term in terms if found[term]), None)
         if first is None:
             return terms
-        own = set(corpus.find(first))
         nearness: dict[str, float] | None = None
         kept = []
         for term in terms:
-            found = set(corpus.find(term))
-            if term is not first and (len(found) > len(own) or term.source == "run"):
-                nearness = nearness or self._nearness(first.text, corpus)
-                if not self._coherent(term, nearness, own, corpus, share=SWAMP_SHARE):
+            if term is not first and (len(found[term]) > len(found[first]) or term.source == "run"):
+                nearness = nearness or self._nearness(first.text, readable)
+                if not self._coherent(term, nearness, found[first], readable, share=SWAMP_SHARE):
                     continue
             kept.append(term)
         return kept
 
-    def _nearness(self, about: str, corpus: CorpusParagraphs) -> dict[str, float]:
-        """Every live chunk's closeness to `about`, by chunk id."""
-        return dict(self.index.dense_search(self.embed([about])[0], corpus.chunk_count))
+    def _nearness(self, about: str, readable: Readable) -> dict[str, float]:
+        """Every readable live chunk's closeness to `about`, by chunk id."""
+        corpus = readable.corpus
+        near = self.index.dense_search(self.embed([about])[0], corpus.chunk_count)
+        if readable.admitted is None:
+            return dict(near)
+        admitted = readable.admitted
+        return {chunk_id: s for chunk_id, s in near if chunk_id.split(":", 1)[0] in admitted}
 
     @staticmethod
     def _coherent(
         word: Term,
         nearness: dict[str, float],
         with_phrase: set[int],
-        corpus: CorpusParagraphs,
+        readable: Readable,
         *,
         against_phrase: bool = True,
         share: float = STAND_IN_SHARE,
@@ -204,10 +195,10 @@ class ThemeScanner:
         `against_phrase`, about as near as the phrase's own passages (a stand-in must be; the
         reader's own word, "homelessness" beside "rough sleeping", need not)."""
         baseline = float(np.mean(list(nearness.values()))) if nearness else 0.0
-        alone = set(corpus.find(word)) - with_phrase
+        alone = set(readable.find(word)) - with_phrase
 
         def sims(positions: set[int]) -> list[float]:
-            chunk_ids = {corpus.paragraphs[p].chunk.chunk_id for p in positions}
+            chunk_ids = {readable.corpus.paragraphs[p].chunk.chunk_id for p in positions}
             return [nearness.get(chunk_id, 0.0) for chunk_id in chunk_ids]
 
         return coherent(sims(alone), sims(with_phrase) if against_phrase else [], baseline, share)

@@ -53,9 +53,8 @@ Embed = Callable[[list[str]], list[list[float]]]
 class Term:
     text: str  # as shown to the reader
     stems: tuple[str, ...]
-    source: (
-        str  # "theme", "run" (of the reader's phrase), "word", "acronym", "long form", "neighbour"
-    )
+    # "theme", "run" (of the reader's phrase), "word", "acronym", "long form", "neighbour"
+    source: str
     # The phrase's stems with the small words inside it, when it has any: "children in care"
     # occurs only as written, since "in" fixes how its words relate ("children's social care"
     # is not it). Empty: the words may stand in any order within `window`.
