@@ -56,7 +56,7 @@ def collect(data_dir: Path, questions_file: Path) -> list[Candidates]:
     out = []
     for question in load_questions(questions_file):
         read = services.reader.read(question["question"])
-        hits = services.retriever.search(read, k=services.settings.answer_passages)
+        hits = services.retriever.search(read, k=services.settings.answer_passages, closeness=True)
         chunks = chunk_hits(hits[: services.settings.answer_passages])
         statements = statements_of(read, chunks, tokenizer)
         check = check_statements(read, statements, services.settings)

@@ -104,7 +104,7 @@ class Services:
         deeper, since each paper gives one entry."""
         if question.asks_for is AnswerKind.PAPERS:
             k = max(k, self.settings.list_passages)
-        return self.retriever.search(question, k=k, filters=filters)
+        return self.retriever.search(question, k=k, filters=filters, closeness=True)
 
 
 @dataclass

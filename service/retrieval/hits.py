@@ -15,7 +15,10 @@ class Hit:
 
     chunk: Chunk  # the best-ranked chunk of the passage
     score: float  # fused score: higher is better; comparable within one query only
-    dense: float | None = None  # cosine similarity of question and chunk, when dense found it
+    # cosine similarity of question and chunk; a joined chunk's is not measured: it ranked
+    # through its neighbour, and its statements answering as well would put them first less
+    # often on both development sets
+    dense: float | None = None
     keyword: float | None = None  # BM25 score, when the keyword index found it
     joined: list[Chunk] = field(default_factory=list)  # adjacent chunks that also ranked
     repeats: list[Chunk] = field(default_factory=list)  # the same text elsewhere, ranked too

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
+import numpy as np
+
 from ingest.models import Chunk
 from ingest.store.index import PaperIndex, SearchFilters
 from service.query.asks import AnswerKind
@@ -21,7 +23,7 @@ from service.query.dates import DatesNamed
 from service.query.key_terms import Concept, coverage
 from service.query.question import Question, QuestionReader, SearchText
 from service.retrieval.hits import Hit
-from service.retrieval.places import take_places
+from service.retrieval.places import Place, take_places
 from service.retrieval.reranking import Reranker
 from service.settings import Settings
 
@@ -58,9 +60,15 @@ class Retriever:
         self.reader = reader or QuestionReader(index, settings)
 
     def search(
-        self, question: str | Question, k: int = 5, filters: SearchFilters | None = None
+        self,
+        question: str | Question,
+        k: int = 5,
+        filters: SearchFilters | None = None,
+        closeness: bool = False,
     ) -> list[Hit]:
-        """The k places best answering `question` (read here when given as text)."""
+        """The k places best answering `question` (read here when given as text). With
+        `closeness`, each place's closeness to the question is measured where the dense
+        search did not find it (an answer weighs it; a list of places does not need it)."""
         if isinstance(question, str):
             question = self.reader.read(question)
         if not question.text:
@@ -93,9 +101,11 @@ class Retriever:
                 deeper = _spread_across_papers(deeper, chunks, self.settings.across_papers_discount)
             ranked += _below(deeper, ranked)
         places = take_places(ranked, chunks, k, self.settings.passage_max_chunks)
-        # The whole question's own scores among the usual candidates, whatever k: the evidence
-        # check weighs the best similarity against a threshold set for whole questions.
-        dense = dict(found[0].dense[: self.settings.candidates])
+        # The whole question's own scores: the evidence check weighs the best similarity
+        # against a threshold set for whole questions, and the answerer each chunk's.
+        dense = dict(found[0].dense)
+        if closeness:
+            dense |= self._closeness(vectors[0], dense, places)
         keyword = dict(found[0].keyword[: self.settings.candidates])
         return [
             Hit(
@@ -108,6 +118,22 @@ class Retriever:
             )
             for place in places
         ]
+
+    def _closeness(
+        self, vector: list[float], found: dict[str, float], places: list[Place]
+    ) -> dict[str, float]:
+        """The cosine similarity of the question and each place's ranked chunk that only the
+        keyword index found, from the chunk's stored vector: a passing mention the embedding
+        missed is no less close for that."""
+        missing = [place.chunk_id for place in places if place.chunk_id not in found]
+        if not missing:
+            return {}
+        question = np.asarray(vector)
+        question /= np.linalg.norm(question) or 1.0
+        return {
+            chunk_id: float(np.asarray(stored) @ question / (np.linalg.norm(stored) or 1.0))
+            for chunk_id, stored in self.index.chunk_vectors(missing).items()
+        }
 
     def _embed_queries(self, texts: list[str]) -> list[list[float]]:
         """One batch when the model can embed several queries at once (a two-part question

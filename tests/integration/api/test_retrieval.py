@@ -258,6 +258,28 @@ def test_dense_search_returns_the_exact_nearest_chunks(corpus_services: Services
         assert found == exact, question
 
 
+def test_an_answer_knows_how_close_a_place_only_the_keyword_index_found_is(
+    corpus_services: Services,
+) -> None:
+    """A passing mention BM25 finds and the embedding ranks low still has its closeness to the
+    question measured, from its stored vector, when an answer is to weigh it."""
+    question = "Section 136 detentions"
+    retriever = corpus_services.retriever
+    unmeasured = [
+        hit.chunk.chunk_id for hit in retriever.search(question, k=5) if hit.dense is None
+    ]
+    assert unmeasured, "the keyword index should bring places the dense search did not"
+    hits = retriever.search(question, k=5, closeness=True)
+    assert all(hit.dense is not None for hit in hits)
+    vector = np.array(corpus_services.index.embeddings.embed_query(question))
+    stored = corpus_services.index.chunk_vectors(unmeasured)
+    for hit in hits:
+        if hit.chunk.chunk_id in stored:
+            chunk = np.array(stored[hit.chunk.chunk_id])
+            cosine = chunk @ vector / np.linalg.norm(chunk) / np.linalg.norm(vector)
+            assert hit.dense == pytest.approx(cosine, abs=1e-4)
+
+
 @pytest.mark.parametrize(
     "question",
     ["Where do the papers discuss anti-social behaviour?", "Which documents mention hate crime?"],
