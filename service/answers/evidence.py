@@ -4,8 +4,9 @@ Refusing is better than guessing. One rule for both answerers, from signals that
 council's papers: the closest passage must be close in meaning to the question (a question the
 papers are not about — parking charges, a football result — finds nothing near), and every
 specific term the question names — a day, a quarter, a year, a figure, an acronym — must appear
-in the evidence (or be its paper's date), since a passage about 2017/18 does not answer a
-question about 2018/19, nor a report before a meeting what it decided.
+in the evidence (or be its paper's date, or the financial year that date is in), since a
+passage about 2017/18 does not answer a question about 2018/19, nor a report before a meeting
+what it decided.
 
 Measured and dropped (`python -m bench.answers --ablations`; figures in the README): a floor on
 the best statement's score, and requiring a statement that states the asked-for kind with the
@@ -32,10 +33,16 @@ class EvidenceCheck:
 
 
 def _written(iso_date: str | None) -> str:
+    """A paper's date as its text would name it, with the financial year (April to March) it
+    falls in: a paper of December 2024 speaks of 2024/25 without saying so."""
     try:
-        return date.fromisoformat(iso_date).strftime("%d %B %Y") if iso_date else ""
+        day = date.fromisoformat(iso_date) if iso_date else None
     except ValueError:
         return ""
+    if day is None:
+        return ""
+    first = day.year if day.month >= 4 else day.year - 1
+    return f"{day:%d %B %Y} {first}/{(first + 1) % 100:02d}"
 
 
 def check_statements(

@@ -12,7 +12,7 @@ from service.answers.statements import statements_of
 from service.container import Services
 from service.query.asks import AnswerKind
 from service.query.question import mentions, specific_terms
-from service.retrieval.hits import chunk_hits
+from service.retrieval.hits import Hit, chunk_hits
 
 
 @pytest.mark.parametrize(
@@ -90,6 +90,20 @@ def test_a_meeting_day_no_paper_names_is_refused(corpus_services: Services) -> N
     unnamed = corpus_services.ask("What did the SOP Coordination Group note on 19 July 2017?")
     assert named.answered, named.answer
     assert not unnamed.answered, unnamed.answer
+
+
+@pytest.mark.parametrize(("year", "supported"), [("2024/25", True), ("2023/24", False)])
+def test_a_paper_speaks_of_the_financial_year_it_is_dated_in(
+    corpus_services: Services, year: str, supported: bool
+) -> None:
+    # The OPCC's allocation, in the pack of 5 December 2024: its passage names no year.
+    (chunk,) = [c for c in corpus_services.index.manifest.live_chunks() if "712,271" in c.text]
+    assert not mentions("2024/25", chunk.context_text())
+    question = corpus_services.reader.read(f"How much has the OPCC allocated for {year}?")
+    tokenizer = corpus_services.index.keyword_index().tokenizer
+    statements = statements_of(question, [Hit(chunk, 1.0, dense=0.9)], tokenizer)
+    check = check_statements(question, statements, corpus_services.settings)
+    assert check.supported is supported, check
 
 
 @pytest.mark.parametrize(
