@@ -34,3 +34,27 @@ def test_candidates_are_spans_of_the_chunk_without_list_marks() -> None:
         "The board met in July.",
         "It agreed the plan.",
     ]
+
+
+def test_a_sentence_pointing_back_is_quoted_with_the_one_before() -> None:
+    text = (
+        "The scheme has lent £61.7m, of which £143k was written off. "
+        "This represents 0.23% of the loans.\n\n"
+        "This paragraph stands apart. The board met in July."
+    )
+    quoted = [text[start:end] for start, end in candidate_spans(text)]
+    assert quoted == [
+        "The scheme has lent £61.7m, of which £143k was written off.",
+        "The scheme has lent £61.7m, of which £143k was written off. "
+        "This represents 0.23% of the loans.",
+        # a new paragraph's "This" points at nothing before it in the chunk
+        "This paragraph stands apart.",
+        "The board met in July.",
+    ]
+
+
+def test_a_sentence_pointing_back_stays_alone_when_the_two_would_be_too_long() -> None:
+    before = "The council set out " + "many more words " * 45 + "in the report."
+    text = f"{before} It was agreed."
+    quoted = [text[start:end] for start, end in candidate_spans(text)]
+    assert quoted == [before, "It was agreed."]
