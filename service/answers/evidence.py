@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from service.answers.statements import Statement
-from service.query.question import Question, mentions
+from service.query.question import Question
 from service.settings import Settings
 
 
@@ -56,6 +56,6 @@ def check_statements(
     chunks = {id(s.hit.chunk): s.hit.chunk for s in statements}.values()
     # A paper's own date names its meeting's day as well as its text does.
     evidence = "\n".join(f"{_written(c.meta.date)}\n{c.context_text()}" for c in chunks)
-    missing = [term for term in question.specifics if not mentions(term, evidence)]
+    missing = [term for term in question.specifics if not question.names(term, evidence)]
     supported = best >= settings.min_relevance and not missing
     return EvidenceCheck(supported, round(best, 3), missing)

@@ -11,7 +11,7 @@ answer must hold.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ingest.store.index import PaperIndex
 from service.query.asks import AnswerKind, answer_kind
@@ -51,6 +51,16 @@ class Question:
     searches: list[SearchText]  # the whole question first, then its parts when it has several
     asks_for: AnswerKind  # the kind of thing the answer must state
     specifics: list[str]  # days, quarters, years (a span as "2018/19"), figures, acronyms
+    # each acronym's long form as the papers define it ("KCC": "Kent County Council")
+    long_forms: dict[str, str] = field(default_factory=dict)
+
+    def names(self, term: str, text: str) -> bool:
+        """Whether `text` names one of the question's specific terms: an acronym counts as
+        named where its long form is written out."""
+        if mentions(term, text):
+            return True
+        long_form = self.long_forms.get(term)
+        return long_form is not None and long_form.lower() in text.lower()
 
     @property
     def whole(self) -> SearchText:
@@ -119,11 +129,14 @@ class QuestionReader:
             )
             for each in texts
         ]
+        specifics = specific_terms(text)
+        long_forms = dict(glossary.pairs_used(text)) if glossary else {}
         return Question(
             text=text,
             searches=searches,
             asks_for=answer_kind(text),
-            specifics=specific_terms(text),
+            specifics=specifics,
+            long_forms={term: long_forms[term] for term in specifics if term in long_forms},
         )
 
     def expand(self, text: str) -> str:

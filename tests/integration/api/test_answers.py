@@ -106,6 +106,34 @@ def test_a_paper_speaks_of_the_financial_year_it_is_dated_in(
     assert check.supported is supported, check
 
 
+def test_an_acronym_is_named_where_its_long_form_is_written_out(
+    corpus_services: Services,
+) -> None:
+    """A question saying "OPCC" is answered by a passage writing the name out: the papers
+    define one as the other."""
+    glossary = corpus_services.index.glossary()
+    chunks = corpus_services.index.manifest.live_chunks()
+    tokenizer = corpus_services.index.keyword_index().tokenizer
+    checked = 0
+    for acronym, long_form in sorted(glossary.pairs.items()):
+        spelled_out = [
+            chunk
+            for chunk in chunks
+            if long_form.lower() in chunk.context_text().lower()
+            and not mentions(acronym, chunk.context_text())
+        ]
+        if not spelled_out:
+            continue
+        question = corpus_services.reader.read(f"What does the {acronym} do?")
+        if question.specifics != [acronym]:  # "MoU" is not written as a specific term
+            continue
+        statements = statements_of(question, [Hit(spelled_out[0], 1.0, dense=0.9)], tokenizer)
+        check = check_statements(question, statements, corpus_services.settings)
+        assert check.supported, (acronym, long_form, check)
+        checked += 1
+    assert checked >= 3
+
+
 @pytest.mark.parametrize(
     ("question", "terms"),
     [
