@@ -126,21 +126,24 @@ def create_app(
 
 
 def serving_app(settings: Settings | None = None) -> FastAPI:
-    """The app as `boardpapers serve` runs it: torch on `serve_torch_threads`, and the model
-    and the keyword index loaded before the first request, so the first officer to ask does
-    not wait seconds for them. The theme scan's paragraph index (seconds on an archive: every
-    paragraph read word by word) is built in the background once the service answers; a theme
-    scan asked before it is done waits for it. With `--workers N` uvicorn calls this in each
-    worker with no argument: the settings come from the environment, as the command's did."""
-    import torch
+    """The app as `boardpapers serve` runs it: the model and the keyword index loaded before
+    the first request, so the first officer to ask does not wait seconds for them. The model
+    reads in numpy from the start and in torch (on `serve_torch_threads`) once that has loaded
+    in the background (`WarmingEmbeddings`). The theme scan's paragraph index (seconds on an
+    archive: every paragraph read word by word) is built in the background once the service
+    answers; a theme scan asked before it is done waits for it. With `--workers N` uvicorn
+    calls this in each worker with no argument: the settings come from the environment, as the
+    command's did."""
     from tqdm import tqdm
 
+    from service.embedding.warming import WarmingEmbeddings
+
     settings = settings or Settings()
-    torch.set_num_threads(settings.serve_torch_threads)
     # The model's (hidden) progress bars would take a lock shared between processes, a named
     # semaphore that, in a worker, is reported as leaked when the server stops.
     tqdm.set_lock(threading.RLock())
-    app = create_app(settings)
+    embeddings = WarmingEmbeddings(settings.embedding_batch_size, settings.serve_torch_threads)
+    app = create_app(settings, embeddings=embeddings)
     log.info("Warming up (model, keyword index)…")
     services: Services = app.state.services
     services.retriever.search("warm up", k=1)

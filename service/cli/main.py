@@ -72,7 +72,7 @@ def _services(settings: Settings, *, reading: bool = False) -> Services:
     from service.container import build_services
 
     if reading:
-        from service.cli.light_model import LightEmbeddings
+        from service.embedding.light import LightEmbeddings
 
         embeddings = LightEmbeddings(batch_size=settings.embedding_batch_size)
         return build_services(settings, embeddings=embeddings)

@@ -16,7 +16,6 @@ from conftest import KEY_POINTS
 
 from ingest.pipeline import ingest_paths
 from ingest.store.embeddings import BundledEmbeddings
-from service.cli.light_model import LightEmbeddings
 from service.cli.main import main
 from service.cli.subprocess_server import (
     boardpapers_command,
@@ -25,6 +24,7 @@ from service.cli.subprocess_server import (
     free_port,
 )
 from service.container import build_services
+from service.embedding.light import LightEmbeddings
 from service.settings import Settings
 
 QUESTION = "Who is the new community safety portfolio holder for Oxford City?"

@@ -1,4 +1,5 @@
-"""The bundled all-MiniLM-L6-v2, run in numpy for a one-shot `boardpapers ask` or `search`.
+"""The bundled all-MiniLM-L6-v2, run in numpy: for a one-shot `boardpapers ask` or `search`,
+and for a service's first seconds while sentence-transformers loads (`warming.py`).
 
 sentence-transformers brings torch, transformers, scikit-learn and scipy.stats with it: 6–10 s
 of imports and loading before the first vector on a 2-core machine, longer than the whole
@@ -8,7 +9,8 @@ forward pass, mean pooling and normalisation in numpy: ~0.3 s to load. Its vecto
 sentence-transformers' to float32 rounding (max difference 2e-7; a test in
 tests/integration/cli/test_cli_service.py holds it), so rankings and answers are the same.
 
-Only for reading: ingest keeps `BundledEmbeddings`, whose vectors are the ones stored.
+For reading: `boardpapers ingest` keeps `BundledEmbeddings`, whose vectors are the ones stored.
+About a third slower a vector than torch on one thread, so a service moves to torch once loaded.
 """
 
 from __future__ import annotations
