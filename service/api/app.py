@@ -147,6 +147,7 @@ def serving_app(settings: Settings | None = None) -> FastAPI:
     log.info("Warming up (model, keyword index)…")
     services: Services = app.state.services
     services.retriever.search("warm up", k=1)
+    embeddings.load_in_background()
     threading.Thread(target=services.themes.corpus, name="theme-index", daemon=True).start()
     return app
 

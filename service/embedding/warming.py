@@ -26,8 +26,14 @@ class WarmingEmbeddings(Embeddings):
         self.full = BundledEmbeddings(batch_size=batch_size)
         self._light: LightEmbeddings | None = LightEmbeddings(batch_size=batch_size)
         self.loaded = threading.Event()
+        self._torch_threads = torch_threads
+
+    def load_in_background(self) -> None:
+        """Load torch and the model in a thread of their own. Called once the service is
+        ready: loading holds the interpreter's lock much of the time, and would slow the
+        keyword index and the first search, which the service waits for."""
         threading.Thread(
-            target=self._load, args=(torch_threads,), name="model-load", daemon=True
+            target=self._load, args=(self._torch_threads,), name="model-load", daemon=True
         ).start()
 
     def _load(self, torch_threads: int) -> None:
