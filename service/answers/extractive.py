@@ -50,24 +50,7 @@ class ExtractiveAnswerer:
         statements = scorer.ranked(question, statements)
         if listing:
             return self._list(statements, hits)
-        return self._prose(self._following(statements, tokenizer), hits)
-
-    def _following(self, statements: list[Statement], tokenizer: Tokenizer) -> list[Statement]:
-        """The best statement, then those close to it in score that say something else."""
-        best = statements[0]
-        chosen = [best]
-        seen = [set(tokenizer(best.text))]
-        for statement in statements[1:]:
-            if len(chosen) >= self.settings.answer_sentences:
-                break
-            if statement.score < best.score - FOLLOWING_MARGIN:
-                break
-            stems = set(tokenizer(statement.text))
-            if any(_overlap(stems, other) >= SAME_STATEMENT_OVERLAP for other in seen):
-                continue
-            seen.append(stems)
-            chosen.append(statement)
-        return chosen
+        return self._prose(following(statements, tokenizer, self.settings.answer_sentences), hits)
 
     def _list(self, statements: list[Statement], hits: list[Hit]) -> AnswerResult:
         """One entry per paper: its best statement, if its passage is on the subject (as close
@@ -101,6 +84,38 @@ class ExtractiveAnswerer:
             )
             for n, statement in enumerate(chosen, start=1)
         ]
+
+
+def following(statements: list[Statement], tokenizer: Tokenizer, most: int) -> list[Statement]:
+    """The best statement, then up to `most` in all close to it in score that say something
+    else; a chosen sentence gives way to itself with the sentence after it that points back
+    at it, which says more."""
+    best = statements[0]
+    chosen = [best]
+    seen = [set(tokenizer(best.text))]
+    for statement in statements[1:]:
+        if len(chosen) >= most:
+            break
+        if statement.score < best.score - FOLLOWING_MARGIN:
+            break
+        stems = set(tokenizer(statement.text))
+        extended = next((i for i, c in enumerate(chosen) if _extends(statement, c)), None)
+        if extended is not None:
+            chosen[extended], seen[extended] = statement, stems
+            continue
+        if any(_overlap(stems, other) >= SAME_STATEMENT_OVERLAP for other in seen):
+            continue
+        seen.append(stems)
+        chosen.append(statement)
+    return chosen
+
+
+def _extends(longer: Statement, shorter: Statement) -> bool:
+    return (
+        longer.hit.chunk.chunk_id == shorter.hit.chunk.chunk_id
+        and longer.start == shorter.start
+        and longer.end > shorter.end
+    )
 
 
 def _overlap(a: set[str], b: set[str]) -> float:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from service.answers.statements import candidate_spans, reads_as_statement
+from ingest.models import Chunk
+from ingest.text.tokens import Tokenizer
+from service.answers.extractive import following
+from service.answers.statements import Statement, candidate_spans, reads_as_statement
+from service.retrieval.hits import Hit
 
 
 @pytest.mark.parametrize(
@@ -58,3 +62,26 @@ def test_a_sentence_pointing_back_stays_alone_when_the_two_would_be_too_long() -
     text = f"{before} It was agreed."
     quoted = [text[start:end] for start, end in candidate_spans(text)]
     assert quoted == [before, "It was agreed."]
+
+
+def _statement(chunk: Chunk, span: tuple[int, int], score: float) -> Statement:
+    start, end = span
+    return Statement(Hit(chunk, 1.0), start, end, chunk.text[start:end], {}, score)
+
+
+def test_a_chosen_sentence_gives_way_to_itself_with_the_one_pointing_back_at_it() -> None:
+    text = (
+        "The lowest pay rate rises to £12.71 an hour. "
+        "This exceeds the National Minimum Wage of £12.21 for those over 21. "
+        "Agency rates rise as well."
+    )
+    chunk = Chunk(
+        chunk_id="budget:1", doc_id="budget", version="v1", ordinal=1, text=text, page=1,
+        page_end=1, section="", paragraph=None, kind="paragraph", char_start=0, char_end=0,
+    )  # fmt: skip
+    first, joined, other = candidate_spans(text)
+    assert joined[0] == first[0]  # the second sentence was joined to the first
+    ranked = [_statement(chunk, first, 9.0), _statement(chunk, other, 8.5),
+              _statement(chunk, joined, 8.0)]  # fmt: skip
+    chosen = following(ranked, Tokenizer(), most=4)
+    assert [s.text for s in chosen] == [text[joined[0] : joined[1]], "Agency rates rise as well."]
