@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from ingest.models import Chunk, DocumentMeta, Page
@@ -245,6 +246,14 @@ class PaperIndex:
         if embeddings is None:
             return {}
         return {i: list(map(float, v)) for i, v in zip(result["ids"], embeddings, strict=True)}
+
+    def unit_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Each chunk's stored embedding scaled to length one: a dot product is the cosine."""
+        unit = {}
+        for chunk_id, vector in self.chunk_vectors(chunk_ids).items():
+            array = np.asarray(vector, dtype=np.float32)
+            unit[chunk_id] = array / (np.linalg.norm(array) or 1.0)
+        return unit
 
     def chroma_ids(self) -> list[str]:
         """Every chunk id in the Chroma collection, live or not (for consistency checks)."""

@@ -128,11 +128,11 @@ class Retriever:
         missing = [place.chunk_id for place in places if place.chunk_id not in found]
         if not missing:
             return {}
-        question = np.asarray(vector)
+        question = np.asarray(vector, dtype=np.float32)
         question /= np.linalg.norm(question) or 1.0
         return {
-            chunk_id: float(np.asarray(stored) @ question / (np.linalg.norm(stored) or 1.0))
-            for chunk_id, stored in self.index.chunk_vectors(missing).items()
+            chunk_id: float(unit @ question)
+            for chunk_id, unit in self.index.unit_vectors(missing).items()
         }
 
     def _embed_queries(self, texts: list[str]) -> list[list[float]]:

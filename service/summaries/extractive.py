@@ -103,12 +103,7 @@ class ExtractiveSummariser:
         return found
 
     def _vectors(self, chunks: list[Chunk]) -> dict[str, np.ndarray]:
-        stored = self.index.chunk_vectors([c.chunk_id for c in chunks])
-        vectors = {}
-        for chunk_id, vector in stored.items():
-            array = np.asarray(vector, dtype=np.float32)
-            vectors[chunk_id] = array / (np.linalg.norm(array) or 1.0)
-        return vectors
+        return self.index.unit_vectors([c.chunk_id for c in chunks])
 
     def _purpose(self, found: list[Candidate], pages: dict[int, str]) -> SummaryPoint | None:
         early = [c for c in found if c.position <= 0.5]
