@@ -35,11 +35,11 @@ class EvidenceCheck:
 def _written(iso_date: str | None) -> str:
     """A paper's date as its text would name it, with the financial year (April to March) it
     falls in: a paper of December 2024 speaks of 2024/25 without saying so."""
-    try:
-        day = date.fromisoformat(iso_date) if iso_date else None
-    except ValueError:
+    if not iso_date:
         return ""
-    if day is None:
+    try:
+        day = date.fromisoformat(iso_date)
+    except ValueError:
         return ""
     first = day.year if day.month >= 4 else day.year - 1
     return f"{day:%d %B %Y} {first}/{(first + 1) % 100:02d}"

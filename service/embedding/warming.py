@@ -32,15 +32,13 @@ class WarmingEmbeddings(Embeddings):
         """Load torch and the model in a thread of their own. Called once the service is
         ready: loading holds the interpreter's lock much of the time, and would slow the
         keyword index and the first search, which the service waits for."""
-        threading.Thread(
-            target=self._load, args=(self._torch_threads,), name="model-load", daemon=True
-        ).start()
+        threading.Thread(target=self._load, name="model-load", daemon=True).start()
 
-    def _load(self, torch_threads: int) -> None:
+    def _load(self) -> None:
         try:
             import torch
 
-            torch.set_num_threads(torch_threads)
+            torch.set_num_threads(self._torch_threads)
             self.full.embed_query("warm up")
         except Exception:  # the numpy model keeps answering; say why torch did not take over
             log.exception("Loading the embedding model in torch failed; reading on in numpy")

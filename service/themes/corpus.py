@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ingest.models import Chunk
 from ingest.reading.chunking import BLOCK_SEPARATOR
@@ -118,8 +119,13 @@ class Readable:
         """`CorpusParagraphs.share` within the readable papers."""
         if self.admitted is None:
             return self.corpus.share(stem)
-        readable = sum(1 for p in range(len(self.corpus.paragraphs)) if self.admits(p))
-        return sum(1 for p in self.corpus.positions_with(stem) if self.admits(p)) / max(1, readable)
+        held = sum(1 for p in self.corpus.positions_with(stem) if self.admits(p))
+        return held / max(1, self._paragraphs)
+
+    @cached_property
+    def _paragraphs(self) -> int:
+        """How many paragraphs are readable: counted once, not for every word weighed."""
+        return sum(1 for p in range(len(self.corpus.paragraphs)) if self.admits(p))
 
 
 def occurrence(term: Term, words: list[Token]) -> list[Token]:
