@@ -33,6 +33,8 @@ from service.themes.terms import (
     nearest_corpus_terms,
     phrase_term,
     theme_phrases,
+    wider_runs,
+    written_as_name,
 )
 
 log = logging.getLogger(__name__)
@@ -109,6 +111,7 @@ class ThemeScanner:
         terms = self._coherent_words(theme, terms, readable)
         terms = self._unswamped(terms, readable)
         phrases = [term.text for term in terms]  # a word dropped is no seed of others either
+        terms += self._coherent_runs(theme, terms, readable)
         # Acronyms are learned for the reader's own phrases, not for single words of them.
         terms += acronym_terms(corpus.acronyms, terms)
         terms += self._coherent_anchors(phrases, readable)
@@ -134,6 +137,29 @@ class ThemeScanner:
             if own and self._coherent(word, self._nearness(phrase.text, readable), own, readable):
                 anchors.append(word)
         return anchors
+
+    def _coherent_runs(self, theme: str, terms: list[Term], readable: Readable) -> list[Term]:
+        """The runs of the reader's long phrases (`wider_runs`) whose own places, beyond the
+        phrase's, are about the phrase (`coherent` against it, the bar at `SWAMP_SHARE`), or,
+        for a phrase the papers never write, nearer to it than the papers at large. A name the
+        reader wrote in capitals is not broken."""
+        kept = []
+        for term in terms:
+            if written_as_name(term.text, theme):
+                continue
+            runs = wider_runs(term, lambda run: len(readable.find(run)))
+            if not runs:
+                continue
+            own = set(readable.find(term))
+            nearness = self._nearness(term.text, readable)
+            kept += [
+                run
+                for run in runs
+                if self._coherent(
+                    run, nearness, own, readable, against_phrase=bool(own), share=SWAMP_SHARE
+                )
+            ]
+        return kept
 
     def _coherent_words(self, theme: str, terms: list[Term], readable: Readable) -> list[Term]:
         """The theme's terms less the reader's single words ("pass" of "16+ pass") whose own

@@ -131,6 +131,51 @@ def held_term(phrase: str, holds: Callable[[Term], bool]) -> Term:
     return Term(phrase, term.stems, term.source)
 
 
+def wider_runs(term: Term, places: Callable[[Term], int]) -> list[Term]:
+    """Runs of two or more of a long phrase's words, as written, that the papers hold in more
+    places than the phrase and than every longer run holding them: the reader's "employer
+    national insurance contributions increase" is written "increase in employer national
+    insurance contributions" or "the National Insurance grant". For a phrase the papers never
+    write, its longest runs they hold, and the runs inside those. The caller keeps those whose
+    places are about the phrase (`ThemeScanner._coherent_runs`)."""
+    words = term.text.split()
+    if term.linked or len(term.stems) < 3 or len(words) != len(term.stems):
+        return []
+    found = {term: places(term)}
+    spans = [(start, end) for start in range(len(words)) for end in range(start + 2, len(words) + 1)
+             if end - start < len(words)
+             and not _linking(words[start]) and not _linking(words[end - 1])]  # fmt: skip
+    spans.sort(key=lambda span: -_content_words(words[span[0] : span[1]]))
+    longest = 0  # content words of the longest run held
+    for start, end in spans:
+        run_words = words[start:end]
+        # as written: a run's words in any order read as another phrase ("criminalisation
+        # of children" for "child criminal")
+        stems = tuple(stem(word) for word in run_words)
+        runs = list(found)[1:]
+        shorter = _content_words(run_words) < longest
+        if not found[term] and shorter and not any(_contains(r.stems, stems) for r in runs):
+            continue  # never written, the phrase stands for its longest runs and their parts
+        run = Term(" ".join(run_words), stems, "run", stems)
+        count = places(run)
+        if count and all(count > n for held, n in found.items() if _contains(held.stems, stems)):
+            longest = longest or _content_words(run_words)
+            found[run] = count
+    return list(found)[1:]
+
+
+def _content_words(words: list[str]) -> int:
+    return sum(not _linking(word) for word in words)
+
+
+def written_as_name(phrase: str, text: str) -> bool:
+    """Whether the phrase stands in `text` as a name, each word capitalised ("Securing Kent's
+    Future"): a run of a name ("Kent's Future") names something else ("Framing Kent's Future")."""
+    pattern = r"\W+".join(re.escape(word) for word in phrase.split())
+    written = re.search(rf"\b{pattern}\b", text, re.I)
+    return written is not None and _capitalised(written.group(0))
+
+
 def _phrase_words(part: str) -> list[str]:
     """The part's words less the frame, and less small words at its ends."""
     words = [t.word for t in word_tokens(part)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ingest.text.tokens import Tokenizer, word_tokens
 from service.themes.corpus import occurrence
 from service.themes.terms import (
@@ -13,6 +15,8 @@ from service.themes.terms import (
     learn_acronyms,
     phrase_term,
     theme_phrases,
+    wider_runs,
+    written_as_name,
 )
 
 
@@ -107,3 +111,47 @@ def test_a_stand_in_must_find_passages_most_of_the_way_to_its_phrases() -> None:
 def test_an_acronym_of_a_possessive_name_is_learned() -> None:
     glossary = learn_acronyms(["Securing Kent’s Future (SKF) sets the budget recovery."])
     assert glossary.pairs == {"SKF": "securing kent s future"}
+
+
+def _places_in(paragraphs: list[str]) -> Callable[[Term], int]:
+    read = [word_tokens(paragraph) for paragraph in paragraphs]
+    return lambda term: sum(bool(occurrence(term, words)) for words in read)
+
+
+def test_runs_of_a_long_phrase_that_find_more_are_matched_as_written() -> None:
+    places = _places_in(
+        [
+            "The increase in employer national insurance contributions costs £10m.",
+            "Employer national insurance contributions grant: £10.1m.",
+            "The National Insurance grant compensates for part of it.",
+            "Pension contributions increase each year.",
+            "Insurance for national events is held centrally.",
+        ]
+    )
+    phrase = phrase_term("employer national insurance contributions increase")
+    runs = {run.text: run for run in wider_runs(phrase, places)}
+    # each run finds more than the phrase and than every longer run holding it
+    assert set(runs) == {"employer national insurance contributions", "national insurance"}
+    assert runs["national insurance"].linked == ("nation", "insur")  # not "insurance for national"
+    assert wider_runs(phrase_term("rough sleeping"), places) == []  # two words: no runs
+
+
+def test_a_phrase_the_papers_never_write_stands_for_its_longest_runs_they_do() -> None:
+    places = _places_in(
+        [
+            "Domestic abuse related deaths are reviewed.",
+            "Domestic abuse services were recommissioned.",
+            "Incidents reported to the police rose.",
+        ]
+    )
+    runs = [run.text for run in wider_runs(phrase_term("domestic abuse related incidents"), places)]
+    # the longest run held, and the shorter ones inside it that find more ("abuse related"
+    # finds no more); "incidents reported" is no run of the phrase
+    assert runs == ["domestic abuse related", "domestic abuse"]
+
+
+def test_a_phrase_written_in_capitals_is_a_name() -> None:
+    theme = "Which papers mention Securing Kent's Future or employer National Insurance rises?"
+    assert written_as_name("securing kent s future", theme)
+    assert not written_as_name("employer national insurance rises", theme)
+    assert not written_as_name("budget recovery", theme)  # not in the text at all

@@ -161,6 +161,26 @@ def test_a_single_word_of_the_theme_whose_places_are_off_the_theme_is_not_a_term
     assert "slavery" in scan(client, "slavery")["terms"]
 
 
+def test_a_long_phrase_the_papers_write_otherwise_is_found_through_the_runs_they_write(
+    client: TestClient,
+) -> None:
+    # The papers never write "domestic abuse related incidents"; they write "domestic abuse"
+    # in dozens of places, found through the runs of the phrase that they do write.
+    body = scan(client, "domestic abuse related incidents")
+    assert "domestic abuse" in body["terms"]
+    quoting = [p for _, p in places(body) if re.search(r"domestic\s+abuse", p["quote"], re.I)]
+    assert len(quoting) >= 20
+
+
+def test_a_name_written_in_capitals_is_not_broken_into_runs(client: TestClient) -> None:
+    # Lower-case, the phrase's runs that find more ("safeguarding adults") are terms too; as
+    # a name it is matched as the name.
+    assert "safeguarding adults" in scan(client, "oxfordshire safeguarding adults board")["terms"]
+    named = scan(client, "Oxfordshire Safeguarding Adults Board")["terms"]
+    assert "safeguarding adults" not in named
+    assert "oxfordshire safeguarding adults board" in named
+
+
 def test_the_served_app_builds_the_theme_index_before_any_theme_is_asked(
     corpus_settings: Settings, corpus_services: Services
 ) -> None:
