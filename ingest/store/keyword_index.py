@@ -36,7 +36,7 @@ _TOKEN_IDS = "token-ids.npy"
 _STALE_AFTER_SECONDS = 300
 # Bumped when the tokens change, so an index built by an older release is rebuilt, not read
 # with queries it no longer agrees with.
-TOKENS_VERSION = 3
+TOKENS_VERSION = 4
 
 
 log = logging.getLogger(__name__)

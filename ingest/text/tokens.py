@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .words import FUNCTION_WORDS
+from .years import full_year_spans
 
 # A word, or words joined by hyphens ("well-being", "co-ordination", "2023-24").
 _TOKEN = re.compile(r"[a-z0-9£%]+(?:-[a-z0-9£%]+)*(?:'[a-z]+)?")
@@ -91,8 +92,9 @@ class Tokenizer:
 
 
 def normalised(text: str) -> str:
-    """The text with apostrophes and hyphens as the tokenizer reads them."""
-    return text.translate(_NORMALISE)
+    """The text with apostrophes and hyphens as the tokenizer reads them, and short year spans
+    in full ("23/24" as "2023/24")."""
+    return full_year_spans(text.translate(_NORMALISE))
 
 
 def compounds_apart(text: str) -> str:

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from ingest.text.months import MONTH_WORD, month_name, month_number
+from ingest.text.years import full_year_spans
 
 # "2017/18", "2017-2019", "2024–25": a span of years, as financial and plan years are written.
 YEAR_SPAN = re.compile(r"\b((?:19|20)\d{2})\s*[-/–]\s*((?:19|20)?\d{2})\b")
@@ -54,6 +55,7 @@ class DatesNamed:
 
 
 def dates_named(text: str) -> DatesNamed:
+    text = full_year_spans(text)
     years: set[int] = set()
     for start, end in YEAR_SPAN.findall(text):
         first = int(start)

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from ingest.store.index import PaperIndex
+from ingest.text.years import full_year_spans
 from service.query.asks import AnswerKind, answer_kind
 from service.query.dates import (
     DAY_OF_MONTH,
@@ -78,6 +79,7 @@ class Question:
 def specific_terms(question: str) -> list[str]:
     """Days of a month ("13 March"), quarters ("Q3"), years (a span like 2018-19 as
     "2018/19"), figures and acronyms the question names."""
+    question = full_year_spans(question)
     terms = [day_of_month(m) for m in DAY_OF_MONTH.finditer(question)]
     terms += [quarter(m) for m in QUARTER.finditer(question)]
     question = QUARTER.sub(" ", DAY_OF_MONTH.sub(" ", question))
@@ -95,10 +97,10 @@ def mentions(term: str, text: str) -> bool:
         return names_day(term, text)
     if QUARTER.fullmatch(term):
         return names_quarter(term, text)
-    if "/" in term:  # a year span: 2018/19, 2018-19, 2018 – 2019 all count
+    if "/" in term:  # a year span: 2018/19, 2018-19, 2018 – 2019, 18/19 all count
         start, end = term.split("/")
         pattern = rf"{start}\s*[-/–]\s*(?:20)?{end}\b"
-        return re.search(pattern, text) is not None
+        return re.search(pattern, full_year_spans(text)) is not None
     if term.isupper():
         return re.search(rf"\b{re.escape(term.rstrip('s'))}s?\b", text) is not None
     return re.search(rf"(?<![\d.]){re.escape(term)}(?![\d])", text) is not None

@@ -3,8 +3,12 @@ question is a list of papers, nothing cited is a heading, and the refusal rule's
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
+from conftest import MakeServices
+
+from ingest.pipeline import ingest_paths
 from ingest.reading.structure import looks_like_heading
 from service.answers.evidence import check_statements
 from service.answers.scoring import StatementScorer
@@ -13,6 +17,7 @@ from service.container import Services
 from service.query.asks import AnswerKind
 from service.query.question import mentions, specific_terms
 from service.retrieval.hits import Hit, chunk_hits
+from service.settings import Settings
 
 
 @pytest.mark.parametrize(
@@ -132,6 +137,30 @@ def test_an_acronym_is_named_where_its_long_form_is_written_out(
         assert check.supported, (acronym, long_form, check)
         checked += 1
     assert checked >= 3
+
+
+def test_a_year_written_short_answers_for_the_year_written_in_full(
+    settings: Settings, make_services: MakeServices, tmp_path: Path
+) -> None:
+    papers = tmp_path / "papers"
+    papers.mkdir()
+    (papers / "family-support-annual-report.md").write_text(
+        "# Family support annual report\n\n"
+        "In 23/24 the family support service supported 412 families across the county.\n\n"
+        "In 22/23 the family support service supported 377 families across the county.\n",
+        encoding="utf-8",
+    )
+    services = make_services(settings)
+    assert ingest_paths([papers], services.index).ok
+    result = services.ask("How many families did the family support service support in 2023/24?")
+    assert result.answered, result.answer
+    assert "412" in result.citations[0].quote
+    # a question writing the year short is read as the year in full too
+    short = services.ask("How many families did the family support service support in 22/23?")
+    assert short.answered, short.answer
+    assert "377" in short.citations[0].quote
+    # and a year no paper names in any form is refused
+    assert not services.ask("How many families did the service support in 2024/25?").answered
 
 
 @pytest.mark.parametrize(
