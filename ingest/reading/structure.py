@@ -39,6 +39,8 @@ _CONTENTS_LINE = re.compile(r"(?:\.{4,}|…{2,})[.…\s]*\d{0,4}\s*$")
 NUMBERED = re.compile(r"^(?P<num>\d{1,3}(?:\.\d{1,3})*)\.?\s+(?=\S)")
 _NUMBERED_STRICT = re.compile(r"^(?:\d{1,3}\.|\d{1,2}(?:\.\d{1,2})+\.?)\s+[A-Z(“\"'‘]")
 LETTERED = re.compile(r"^(?P<num>\((?:[a-z]|[ivx]{1,4}|\d{1,2})\)|[a-z]\))\s+")
+# A figure as a table cell writes it: "950.4", "£1,099.53", "+£2.7m", "18%", "(3.2)", "2024-25".
+_FIGURE = re.compile(r"[(+\-–]?[£$€]?\d[\d,./–-]*(?:%|[kmbn]{1,2})?\)?")
 BULLET = re.compile(r"^\s*[•●▪◦·▸►\-–*]\s+|^o\s+(?=[A-Z])")
 # The mark that opens a list item or numbered paragraph: "12. ", "3.2 ", "(a) ", "b) ", "• ",
 # "o " (a bullet set as a letter). Quotes and answers start after it.
@@ -349,6 +351,10 @@ def looks_like_heading(text: str) -> bool:
     if not any(ch.isalpha() for ch in body) or BULLET.match(stripped):
         return False
     if re.search(r"[.,;]\s*$", body) or body[:1].islower():
+        return False
+    # A table's row ("Total Debt 950.4 885.3 843.8", "Yes 186 18%") is more figures than words.
+    figures = sum(1 for word in words if _FIGURE.fullmatch(word))
+    if figures >= 2 and figures > len(words) - figures:
         return False
     # Headings are mostly capitalised words; a sentence fragment is mostly lower case.
     capitalised = sum(1 for word in words if word[:1].isupper() or not word[:1].isalpha())

@@ -18,7 +18,7 @@ from ingest.pipeline import ingest_paths
 from ingest.reading.chunking import chunk_blocks
 from ingest.reading.loaders import load_file
 from ingest.reading.metadata import describe, document_id, read_sidecar
-from ingest.reading.structure import blocks_from_pages, join_lines
+from ingest.reading.structure import blocks_from_pages, join_lines, looks_like_heading
 from ingest.store.embeddings import BundledEmbeddings
 from service.settings import Settings
 
@@ -615,3 +615,21 @@ def test_carrying_a_lead_in_never_leaves_a_heading_alone(embeddings: BundledEmbe
     chunks = _chunks_of(blocks, embeddings)
     assert len(chunks) == 2
     assert chunks[0].text == f"Priorities\n\n{lead_in}"
+
+
+@pytest.mark.parametrize(
+    ("line", "heading"),
+    [
+        # a table's rows: more figures than words
+        ("Total Debt 950.4 885.3 843.8 808.4 790.1", False),
+        ("Millmead £318.88 £128.86 £1,099.53", False),
+        ("Yes 186 18%", False),
+        # headings that carry a figure or two
+        ("Quarter 3 2024/25 Performance Report", True),
+        ("290. Section 25 Report (Item 5)", True),
+        ("2024-25 Budget", True),
+        ("Appendix 3", True),
+    ],
+)
+def test_a_table_row_of_figures_is_no_heading(line: str, heading: bool) -> None:
+    assert looks_like_heading(line) is heading
