@@ -38,3 +38,11 @@ def pdf_folder(folder: Path, topics: list[str], pages: int = 2) -> Path:
     for topic in topics:
         make_pdf(folder / f"{topic}.pdf", topic, pages=pages)
     return folder
+
+
+def markdown_folder(folder: Path, papers: dict[str, str]) -> Path:
+    """A folder holding each paper (file name → its Markdown text)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in papers.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder

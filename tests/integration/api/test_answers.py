@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import MakeServices
+from papers import markdown_folder
 
 from ingest.pipeline import ingest_paths
 from ingest.reading.structure import looks_like_heading
@@ -142,14 +143,12 @@ def test_an_acronym_is_named_where_its_long_form_is_written_out(
 def test_a_year_written_short_answers_for_the_year_written_in_full(
     settings: Settings, make_services: MakeServices, tmp_path: Path
 ) -> None:
-    papers = tmp_path / "papers"
-    papers.mkdir()
-    (papers / "family-support-annual-report.md").write_text(
+    report = (
         "# Family support annual report\n\n"
         "In 23/24 the family support service supported 412 families across the county.\n\n"
-        "In 22/23 the family support service supported 377 families across the county.\n",
-        encoding="utf-8",
+        "In 22/23 the family support service supported 377 families across the county.\n"
     )
+    papers = markdown_folder(tmp_path / "papers", {"family-support-annual-report.md": report})
     services = make_services(settings)
     assert ingest_paths([papers], services.index).ok
     result = services.ask("How many families did the family support service support in 2023/24?")

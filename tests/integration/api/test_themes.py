@@ -18,6 +18,7 @@ import pytest
 import torch
 from conftest import MakeServices
 from fastapi.testclient import TestClient
+from papers import markdown_folder
 
 from ingest.pipeline import ingest_paths
 from service.api.app import create_app, serving_app
@@ -200,16 +201,15 @@ def test_the_served_app_builds_the_theme_index_before_any_theme_is_asked(
 def test_the_readers_words_are_read_as_if_unreadable_papers_were_not_there(
     settings: Settings, make_services: MakeServices, tmp_path: Path
 ) -> None:
-    papers = tmp_path / "papers"
-    papers.mkdir()
-    (papers / "open.md").write_text(
-        "# Climate update\n\nClimate change adaptation work continued across the county.\n\n"
-        "Energy use in council buildings fell again.\n",
-        encoding="utf-8",
-    )
-    (papers / "held.md").write_text(
-        "# Draft strategy\n\nThe Energy and Low Emissions Strategy sets a new target.\n",
-        encoding="utf-8",
+    papers = markdown_folder(
+        tmp_path / "papers",
+        {
+            "open.md": "# Climate update\n\n"
+            "Climate change adaptation work continued across the county.\n\n"
+            "Energy use in council buildings fell again.\n",
+            "held.md": "# Draft strategy\n\n"
+            "The Energy and Low Emissions Strategy sets a new target.\n",
+        },
     )
     services = make_services(settings)
     assert ingest_paths([papers], services.index).ok
