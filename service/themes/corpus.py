@@ -105,6 +105,10 @@ class Readable:
 
     corpus: CorpusParagraphs
     admitted: set[str] | None = None
+    # Each term's places, found once: reading a theme's words weighs one term at several steps.
+    _found: dict[Term, dict[int, list[Token]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def admits(self, position: int) -> bool:
         return (
@@ -112,8 +116,12 @@ class Readable:
         )
 
     def find(self, term: Term) -> dict[int, list[Token]]:
-        """`CorpusParagraphs.find` within the readable papers."""
-        return {p: hit for p, hit in self.corpus.find(term).items() if self.admits(p)}
+        """`CorpusParagraphs.find` within the readable papers (not to be changed by the caller:
+        it is kept for the term's next look-up)."""
+        if term not in self._found:
+            found = self.corpus.find(term).items()
+            self._found[term] = {p: hit for p, hit in found if self.admits(p)}
+        return self._found[term]
 
     def share(self, stem: str) -> float:
         """`CorpusParagraphs.share` within the readable papers."""
