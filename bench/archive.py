@@ -13,17 +13,18 @@ the embedder's raw rate (`BundledEmbeddings().embed_documents`, the same loaded 
 against it; where ingest time went (reading, chunking, embedding, Chroma writes, manifest,
 keyword index rebuild); a re-ingest of the same files, unchanged (skipped by hash); index
 size on disk; peak RSS (sampled from /proc during each phase); and warm `/search` and `/ask`
-latency p50/p95 over real HTTP (uvicorn on loopback, a thread of this process) at 1 and at
-8 concurrent clients, each client over its own keep-alive connection, cycling through 20
+latency p50/p95 over real HTTP (a real `boardpapers serve` on loopback, a process of its own,
+with `--serve-workers` workers; its seconds to answer and peak RSS too) at 1 and at 8
+concurrent clients, each client over its own keep-alive connection, cycling through 20
 generic council questions `--rounds` times. Figures on stdout as a markdown table per size;
 progress on stderr. Prints figures, never passes or fails on them. Not for CI.
 
     python -m bench.archive [--files N] [--small-files N] [--data-dir DIR] [--archive DIR]
                             [--sample 500] [--rounds 2] [--seed 21] [--torch-threads N]
-                            [--parse-workers N] [--embed-batch N]
-    python -m bench.archive --serve-only --data-dir DIR [--rounds 2]
+                            [--parse-workers N] [--embed-batch N] [--serve-workers N]
+    python -m bench.archive --serve-only --data-dir DIR [--rounds 2] [--serve-workers N]
 
-Latency is measured as `boardpapers serve` serves (torch on its `serve_torch_threads`);
+Latency is measured on `boardpapers serve` itself, as it serves by default;
 `--serve-only` skips the ingest and times an index already in `--data-dir` at 1, 8 and 32
 clients.
 
@@ -54,13 +55,13 @@ from bench.latency import (
     percentiles,
     print_header,
     run_header,
-    serving,
     set_torch_threads,
     settings_for,
     time_calls,
     torch_threads,
 )
-from bench.load import rss_mb
+from bench.load import SERVE_DEADLINE, rss_mb, server_pid
+from service.cli.subprocess_server import boardpapers_serving
 
 ARCHIVE = PROJECT_ROOT.parent / "shared" / "corpus-archive" / "md"
 
@@ -90,10 +91,11 @@ QUESTIONS = [
 
 
 @contextmanager
-def peak_rss(every: float = 0.5) -> Iterator[list[float]]:
-    """The RSS (MB) of this process and its children (parse workers), summed, sampled every
-    `every` s while the block runs, and at its start and end; max() is the peak."""
-    pid = os.getpid()
+def peak_rss(pid: int | None = None, every: float = 0.5) -> Iterator[list[float]]:
+    """The RSS (MB) of process `pid` (default this one) and its children (parse workers, a
+    server's workers), summed, sampled every `every` s while the block runs, and at its start
+    and end; max() is the peak."""
+    pid = os.getpid() if pid is None else pid
     samples = [tree_rss_mb(pid)]
     stop = threading.Event()
 
@@ -278,32 +280,35 @@ def concurrent_latency(
 
 
 def serve_latency(
-    label: str, services: Any, rounds: int, client_counts: tuple[int, ...]
-) -> dict[str, tuple[dict[str, float], float]]:
-    """`/search` and `/ask` over real HTTP at each count of concurrent clients, served as
-    `boardpapers serve` serves (torch on `serve_torch_threads`), after one warm-up pass."""
-    import torch
-
-    from service.api.app import create_app
-
-    ingest_threads = torch.get_num_threads()
-    torch.set_num_threads(services.settings.serve_torch_threads)
-    latency: dict[str, tuple[dict[str, float], float]] = {}
-    try:
-        with serving(create_app(services.settings, services=services)) as url:
-            for route in ("/search", "/ask"):
-                call, close = http_search(url, 5, route=route)
-                try:
-                    log(f"[{label}] warm-up {route}…")
-                    time_calls(call, QUESTIONS)
-                finally:
-                    close()
-                for clients in client_counts:
-                    log(f"[{label}] {route} at {clients} client(s)…")
-                    latency[f"{route} ×{clients}"] = concurrent_latency(url, route, clients, rounds)
-    finally:
-        torch.set_num_threads(ingest_threads)
-    return latency
+    label: str, data_dir: Path, rounds: int, client_counts: tuple[int, ...], workers: int
+) -> dict[str, Any]:
+    """`/search` and `/ask` over real HTTP at each count of concurrent clients, from a real
+    `boardpapers serve --workers N` over `data_dir` (a process of its own, as an officer's
+    service runs; the clients, in this process, do not take its interpreter lock), after one
+    warm-up pass. With the seconds to `/healthz` (cold start) and the server's peak RSS, its
+    workers included."""
+    settings = {"BOARDPAPERS_WORKERS": str(workers)}
+    with tempfile.TemporaryDirectory(prefix="bench-archive-serve-") as tmp:
+        log(f"[{label}] starting boardpapers serve ({workers} worker(s))…")
+        with boardpapers_serving(
+            data_dir, Path(tmp) / "serve.log", timeout=SERVE_DEADLINE, settings=settings
+        ) as (url, cold_start_s):
+            pid = server_pid(int(url.rsplit(":", 1)[1]))
+            latency: dict[str, tuple[dict[str, float], float]] = {}
+            with peak_rss(pid) as rss:
+                for route in ("/search", "/ask"):
+                    call, close = http_search(url, 5, route=route)
+                    try:
+                        log(f"[{label}] warm-up {route}…")
+                        time_calls(call, QUESTIONS)
+                    finally:
+                        close()
+                    for clients in client_counts:
+                        log(f"[{label}] {route} at {clients} client(s)…")
+                        latency[f"{route} ×{clients}"] = concurrent_latency(
+                            url, route, clients, rounds
+                        )
+    return {"latency": latency, "cold_start_s": cold_start_s, "rss_mb": max(rss)}
 
 
 def measure_size(
@@ -330,8 +335,7 @@ def measure_size(
     log(f"[{label}] raw embedder rate over {args.sample} chunk texts…")
     sample_n, raw_rate = raw_embed_rate(services, args.sample, args.seed)
     disk_mb = dir_size_mb(index.settings.data_dir)
-    with peak_rss() as rss_serve:
-        latency = serve_latency(label, services, args.rounds, (1, 8))
+    served = serve_latency(label, index.settings.data_dir, args.rounds, (1, 8), args.serve_workers)
     return {
         "label": label,
         "files": len(files),
@@ -350,9 +354,10 @@ def measure_size(
         "disk_mb": disk_mb,
         "rss_ingest_mb": max(rss),
         "rss_reingest_mb": max(rss_again),
-        "rss_serve_mb": max(rss_serve),
+        "rss_serve_mb": served["rss_mb"],
+        "cold_start_s": served["cold_start_s"],
         "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "latency": latency,
+        "latency": served["latency"],
     }
 
 
@@ -373,7 +378,8 @@ def print_size(figures: dict[str, Any], wall_s: float) -> None:
         ("ingest rate / raw embedder rate", f"{f['chunks_per_s'] / f['raw_rate']:.2f}"),
         ("re-ingest, unchanged", f"{f['reingest_s']:.1f} s ({f['reingest_unchanged']} skipped)"),
         ("index size on disk (data folder)", f"{f['disk_mb']:.1f} MB"),
-        ("peak RSS: ingest / re-ingest / serving", _rss(f)),
+        ("peak RSS: ingest / re-ingest / serving (the server's processes)", _rss(f)),
+        ("serve cold start (to /healthz)", f"{f['cold_start_s']:.1f} s"),
         ("ru_maxrss so far (whole process)", f"{f['ru_maxrss_mb']:.0f} MB"),
         ("bench wall time so far", f"{wall_s:.0f} s"),
     ]
@@ -438,13 +444,17 @@ def main(argv: list[str] | None = None) -> int:
         "--serve-only", action="store_true",
         help="no ingest: time /search and /ask at 1, 8 and 32 clients on --data-dir's index",
     )  # fmt: skip
+    parser.add_argument(
+        "--serve-workers", type=int, default=1,
+        help="worker processes of the `boardpapers serve` timed (default 1, its default)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     pipeline.EMBED_BATCH = args.embed_batch
     set_torch_threads(args.torch_threads)
     if args.serve_only:
         if args.data_dir is None or not (args.data_dir / "manifest.sqlite3").exists():
             parser.error("--serve-only needs --data-dir holding an ingested index")
-        return serve_only(args.data_dir, args.rounds)
+        return serve_only(args.data_dir, args.rounds, args.serve_workers)
     if args.data_dir is not None and args.data_dir.exists() and any(args.data_dir.iterdir()):
         parser.error(f"{args.data_dir} is not empty: this bench measures a fresh ingest")
 
@@ -487,18 +497,21 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def serve_only(data_dir: Path, rounds: int) -> int:
+def serve_only(data_dir: Path, rounds: int, workers: int) -> int:
     """Latency at 1, 8 and 32 clients on an index already ingested (the archive's, say)."""
     from service.container import build_services
 
     header = run_header()
     services = build_services(settings_for(data_dir))
     label = f"{services.index.chunk_count()} chunks"
-    latency = serve_latency(label, services, rounds, (1, 8, 32))
+    documents = len(services.index.documents())
+    served = serve_latency(label, data_dir, rounds, (1, 8, 32), workers)
     print_header(header)
-    print(f"Index {data_dir} ({label}, {len(services.index.documents())} documents); "
+    print(f"Index {data_dir} ({label}, {documents} documents); `boardpapers serve` with "
+          f"{workers} worker(s): ready in {served['cold_start_s']:.1f} s, peak RSS "
+          f"{served['rss_mb']:.0f} MB; "
           f"{len(QUESTIONS)} generic questions × {rounds} rounds per client.\n")  # fmt: skip
-    print_latency(latency)
+    print_latency(served["latency"])
     return 0
 
 
