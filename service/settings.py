@@ -33,11 +33,12 @@ class Settings(IngestSettings):
         " object per line (time, level, logger, pid, message; an access line's method, path,"
         " route, status and duration_ms) for a log collector.",
     )
-    serve_torch_threads: int = Field(
+    serve_embedding_threads: int = Field(
         1,
         ge=1,
-        description="Threads torch uses when serving. One query's embedding is small: on a "
-        "2-core machine one thread answers in ~20 ms CPU, two spin-wait on each other.",
+        description="Threads one embedding uses when serving (ONNX Runtime's intra-op"
+        " threads). A question is small: one thread embeds it in ~4 ms, and requests run side"
+        " by side on the other cores.",
     )
     cors_origins: list[str] = Field(
         default_factory=list,

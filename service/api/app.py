@@ -128,8 +128,8 @@ def create_app(
 def serving_app(settings: Settings | None = None) -> FastAPI:
     """The app as `boardpapers serve` runs it: the model and the keyword index loaded before
     the first request, so the first officer to ask does not wait seconds for them. The model
-    reads in numpy from the start and in torch (on `serve_torch_threads`) once that has loaded
-    in the background (`WarmingEmbeddings`). The theme scan's paragraph index (seconds on an
+    reads in numpy from the start and on ONNX Runtime (`serve_embedding_threads`) once that is
+    built in the background (`WarmingEmbeddings`). The theme scan's paragraph index (seconds on an
     archive: every paragraph read word by word) is built in the background once the service
     answers; a theme scan asked before it is done waits for it. With `--workers N` uvicorn
     calls this in each worker with no argument: the settings come from the environment, as the
@@ -142,7 +142,7 @@ def serving_app(settings: Settings | None = None) -> FastAPI:
     # The model's (hidden) progress bars would take a lock shared between processes, a named
     # semaphore that, in a worker, is reported as leaked when the server stops.
     tqdm.set_lock(threading.RLock())
-    embeddings = WarmingEmbeddings(settings.embedding_batch_size, settings.serve_torch_threads)
+    embeddings = WarmingEmbeddings(settings.embedding_batch_size, settings.serve_embedding_threads)
     app = create_app(settings, embeddings=embeddings)
     log.info("Warming up (model, keyword index)…")
     services: Services = app.state.services

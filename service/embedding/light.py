@@ -111,9 +111,11 @@ def _linear(x: Array, dense: tuple[Array, Array]) -> Array:
     return out
 
 
-class LightEmbeddings(Embeddings):
-    """all-MiniLM-L6-v2 without torch: normalised mean-pooled vectors, as `BundledEmbeddings`
-    gives them."""
+class BertReader(Embeddings):
+    """all-MiniLM-L6-v2 read from the package's files, without torch: the tokenizer, the
+    config and the weights; texts in batches of like length, each padded to its longest.
+    How a batch becomes vectors (`_encode`) is the runner's: numpy here, ONNX Runtime in
+    `onnx_bert.py`."""
 
     def __init__(self, model_path: Path | None = None, batch_size: int = 32) -> None:
         from safetensors.numpy import load_file
@@ -125,30 +127,19 @@ class LightEmbeddings(Embeddings):
         self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(MODEL_MAX_TOKENS)
-        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
-        if config.get("model_type") != "bert" or config.get("hidden_act") != "gelu":
+        self.config: dict[str, Any] = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        if self.config.get("model_type") != "bert" or self.config.get("hidden_act") != "gelu":
             raise ValueError(f"{path}: not the BERT this runs (all-MiniLM-L6-v2)")
-        weights: dict[str, Array] = load_file(str(path / "model.safetensors"))
-        self.words = weights["embeddings.word_embeddings.weight"]
-        self.positions = weights["embeddings.position_embeddings.weight"]
-        self.token_type = weights["embeddings.token_type_embeddings.weight"][0]
-        self.embedding_norm: Norm = (
-            weights["embeddings.LayerNorm.weight"],
-            weights["embeddings.LayerNorm.bias"],
-            np.float32(config["layer_norm_eps"]),
-        )
-        layers = range(config["num_hidden_layers"])
-        self.layers = [_Layer(weights, f"encoder.layer.{i}", config) for i in layers]
+        self.weights: dict[str, Array] = load_file(str(path / "model.safetensors"))
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
         ids = [encoding.ids for encoding in self.tokenizer.encode_batch(texts)]
         vectors: list[list[float]] = [[] for _ in texts]
-        with _one_blas_thread():
-            for batch in self._batches([len(each) for each in ids]):
-                for i, vector in zip(batch, self._encode([ids[i] for i in batch]), strict=True):
-                    vectors[i] = vector.tolist()
+        for batch in self._batches([len(each) for each in ids]):
+            for i, vector in zip(batch, self._encode([ids[i] for i in batch]), strict=True):
+                vectors[i] = vector.tolist()
         return vectors
 
     def embed_query(self, text: str) -> list[float]:
@@ -171,15 +162,49 @@ class LightEmbeddings(Embeddings):
         if batch:
             yield batch
 
-    def _encode(self, ids: list[list[int]]) -> Array:
-        """One batch, padded to its longest text; the padding is masked out of attention and
-        of the mean."""
+    @staticmethod
+    def _padded(ids: list[list[int]]) -> tuple[NDArray[np.int64], Array]:
+        """A batch's word-pieces padded to its longest text, and the mask of the real ones."""
         batch, length = len(ids), max(len(each) for each in ids)
         tokens = np.zeros((batch, length), dtype=np.int64)
         mask = np.zeros((batch, length), dtype=np.float32)
         for row, each in enumerate(ids):
             tokens[row, : len(each)] = each
             mask[row, : len(each)] = 1.0
+        return tokens, mask
+
+    def _encode(self, ids: list[list[int]]) -> Array:
+        """One batch's unit vectors."""
+        raise NotImplementedError
+
+
+class LightEmbeddings(BertReader):
+    """all-MiniLM-L6-v2 in numpy: normalised mean-pooled vectors, as `BundledEmbeddings`
+    gives them."""
+
+    def __init__(self, model_path: Path | None = None, batch_size: int = 32) -> None:
+        super().__init__(model_path, batch_size)
+        weights, config = self.weights, self.config
+        self.words = weights["embeddings.word_embeddings.weight"]
+        self.positions = weights["embeddings.position_embeddings.weight"]
+        self.token_type = weights["embeddings.token_type_embeddings.weight"][0]
+        self.embedding_norm: Norm = (
+            weights["embeddings.LayerNorm.weight"],
+            weights["embeddings.LayerNorm.bias"],
+            np.float32(config["layer_norm_eps"]),
+        )
+        layers = range(config["num_hidden_layers"])
+        self.layers = [_Layer(weights, f"encoder.layer.{i}", config) for i in layers]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        with _one_blas_thread():
+            return super().embed_documents(texts)
+
+    def _encode(self, ids: list[list[int]]) -> Array:
+        """One batch, padded to its longest text; the padding is masked out of attention and
+        of the mean."""
+        tokens, mask = self._padded(ids)
+        batch, length = tokens.shape
         h = self.words[tokens] + self.positions[:length] + self.token_type
         h = _layer_norm(h, self.embedding_norm).reshape(batch * length, -1)
         key_mask = ((1.0 - mask) * np.finfo(np.float32).min)[:, None, None, :]
