@@ -280,13 +280,18 @@ def concurrent_latency(
 
 
 def serve_latency(
-    label: str, data_dir: Path, rounds: int, client_counts: tuple[int, ...], workers: int
+    label: str,
+    data_dir: Path,
+    rounds: int,
+    client_counts: tuple[int, ...],
+    workers: int,
+    settle: float = 30.0,
 ) -> dict[str, Any]:
     """`/search` and `/ask` over real HTTP at each count of concurrent clients, from a real
     `boardpapers serve --workers N` over `data_dir` (a process of its own, as an officer's
     service runs; the clients, in this process, do not take its interpreter lock), after one
-    warm-up pass. With the seconds to `/healthz` (cold start) and the server's peak RSS, its
-    workers included."""
+    warm-up pass, once `settle` seconds have let it finish loading. With the seconds to
+    `/healthz` (cold start) and the server's peak RSS, its workers included."""
     settings = {"BOARDPAPERS_WORKERS": str(workers)}
     with tempfile.TemporaryDirectory(prefix="bench-archive-serve-") as tmp:
         log(f"[{label}] starting boardpapers serve ({workers} worker(s))…")
@@ -294,6 +299,10 @@ def serve_latency(
             data_dir, Path(tmp) / "serve.log", timeout=SERVE_DEADLINE, settings=settings
         ) as (url, cold_start_s):
             pid = server_pid(int(url.rsplit(":", 1)[1]))
+            # What a service finishes in the background once it answers (its fast model, the
+            # theme index) is done before the timing, as on a service up for a while.
+            log(f"[{label}] settling for {settle:.0f} s…")
+            time.sleep(settle)
             latency: dict[str, tuple[dict[str, float], float]] = {}
             with peak_rss(pid) as rss:
                 for route in ("/search", "/ask"):
