@@ -113,12 +113,11 @@ def _linear(x: Array, dense: tuple[Array, Array]) -> Array:
 
 class BertReader(Embeddings):
     """all-MiniLM-L6-v2 read from the package's files, without torch: the tokenizer, the
-    config and the weights; texts in batches of like length, each padded to its longest.
-    How a batch becomes vectors (`_encode`) is the runner's: numpy here, ONNX Runtime in
-    `onnx_bert.py`."""
+    config and the weights (read by `_weights`); texts in batches of like length, each padded
+    to its longest. How a batch becomes vectors (`_encode`) is the runner's: numpy here, ONNX
+    Runtime in `onnx_bert.py`."""
 
     def __init__(self, model_path: Path | None = None, batch_size: int = 32) -> None:
-        from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
         path = model_path or bundled_model_path()
@@ -130,7 +129,15 @@ class BertReader(Embeddings):
         self.config: dict[str, Any] = json.loads((path / "config.json").read_text(encoding="utf-8"))
         if self.config.get("model_type") != "bert" or self.config.get("hidden_act") != "gelu":
             raise ValueError(f"{path}: not the BERT this runs (all-MiniLM-L6-v2)")
-        self.weights: dict[str, Array] = load_file(str(path / "model.safetensors"))
+        self._path = path
+
+    def _weights(self) -> dict[str, Array]:
+        """The model's weights as stored, for the runner to arrange as it needs and let go:
+        kept here too, they would stay in memory beside the runner's own copies."""
+        from safetensors.numpy import load_file
+
+        weights: dict[str, Array] = load_file(str(self._path / "model.safetensors"))
+        return weights
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
@@ -184,7 +191,7 @@ class LightEmbeddings(BertReader):
 
     def __init__(self, model_path: Path | None = None, batch_size: int = 32) -> None:
         super().__init__(model_path, batch_size)
-        weights, config = self.weights, self.config
+        weights, config = self._weights(), self.config
         self.words = weights["embeddings.word_embeddings.weight"]
         self.positions = weights["embeddings.position_embeddings.weight"]
         self.token_type = weights["embeddings.token_type_embeddings.weight"][0]

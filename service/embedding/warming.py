@@ -1,7 +1,7 @@
-"""The embedding model of a starting service: ready in under a second, at full speed a moment later.
+"""The embedding model of a starting service: ready at once, at full speed seconds later.
 
-`WarmingEmbeddings` answers from `LightEmbeddings` (the model in numpy, loaded in ~0.3 s) while
-a background thread builds `OnnxEmbeddings` (the model on ONNX Runtime, ~1 s), then from that:
+`WarmingEmbeddings` answers from `LightEmbeddings` (the model in numpy, loaded in ~0.1 s) while
+a background thread builds `OnnxEmbeddings` (the model on ONNX Runtime, ~2 s), then from that:
 about a quarter of numpy's time a question, and a third of torch's. All three give the same
 vectors to float32 rounding, so no ranking or answer changes when it moves over. Torch
 (`BundledEmbeddings`, 5-10 s of imports) is loaded only if the service itself reads a paper:
