@@ -73,7 +73,8 @@ class StoredDocument:
 class Manifest(Store):
     def __init__(self, where: Path | str) -> None:
         super().__init__(where, Schema(_SCHEMA))
-        self._documents: tuple[int, list[StoredDocument]] | None = None
+        # the live documents as of a generation, and their metadata by id
+        self._documents: tuple[int, list[StoredDocument], dict[str, DocumentMeta]] | None = None
         self._add_ocr_column()
 
     def _add_ocr_column(self) -> None:
@@ -94,6 +95,10 @@ class Manifest(Store):
     def documents(self) -> list[StoredDocument]:
         """The live documents, by date. Read again only when the generation has moved: every
         search resolves its passages' papers, and an archive has thousands."""
+        return list(self._live()[0])
+
+    def _live(self) -> tuple[list[StoredDocument], dict[str, DocumentMeta]]:
+        """The live documents and their metadata by id, as of the current generation."""
         generation = self.generation()  # first: a change after it is seen by the next call
         kept = self._documents
         if kept is None or kept[0] != generation:
@@ -101,9 +106,10 @@ class Manifest(Store):
                 rows = connection.execute(
                     "SELECT * FROM documents ORDER BY date NULLS FIRST, doc_id"
                 ).fetchall()
-            kept = (generation, [StoredDocument(row) for row in rows])
+            documents = [StoredDocument(row) for row in rows]
+            kept = (generation, documents, {doc.meta.doc_id: doc.meta for doc in documents})
             self._documents = kept
-        return list(kept[1])
+        return kept[1], kept[2]
 
     def document(self, doc_id: str) -> StoredDocument | None:
         with self.connection() as connection:
@@ -184,11 +190,15 @@ class Manifest(Store):
     def _chunks(self, sql: str, params: tuple[object, ...]) -> list[Chunk]:
         with self.connection() as connection:
             rows = connection.execute(sql, params).fetchall()
-        metas = {doc.meta.doc_id: doc.meta for doc in self.documents()}
+        if not rows:
+            return []
+        # the papers' metadata as kept for this generation: a map of an archive's thousands
+        # made for each search cost more than the ~100 chunk rows it resolves
+        _, metas = self._live()
+        keys = rows[0].keys()  # a row iterates over its values
         return [
-            # A row iterates over its values, so its keys() are needed here.
             Chunk(
-                **{key: row[key] for key in row.keys()} | {"ocr": bool(row["ocr"])},  # noqa: SIM118
+                **dict(zip(keys, row, strict=True)) | {"ocr": bool(row["ocr"])},
                 meta=metas[row["doc_id"]],
             )
             for row in rows

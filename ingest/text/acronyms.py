@@ -108,6 +108,7 @@ class Glossary:
 
     def __init__(self, pairs: dict[str, str]) -> None:
         self.pairs = pairs
+        self._long_lowered = {acronym: long_form.lower() for acronym, long_form in pairs.items()}
         # compiled once per glossary: a query is matched against every pair, both ways
         self._patterns = {
             acronym: (
@@ -152,11 +153,17 @@ class Glossary:
     def _forms_used(self, query: str) -> dict[str, tuple[bool, bool]]:
         """Per pair the query uses: whether it uses the acronym, and the long form."""
         lowered = query.lower()
-        used = {
-            acronym: (short.search(query) is not None, long.search(lowered) is not None)
-            for acronym, (short, long) in self._patterns.items()
-        }
-        return {acronym: forms for acronym, forms in used.items() if any(forms)}
+        used: dict[str, tuple[bool, bool]] = {}
+        # Each form's regex runs only where its text occurs at all: an archive's glossary has
+        # hundreds of pairs, and a question names few of them.
+        for acronym, (short, long) in self._patterns.items():
+            forms = (
+                acronym in query and short.search(query) is not None,
+                self._long_lowered[acronym] in lowered and long.search(lowered) is not None,
+            )
+            if any(forms):
+                used[acronym] = forms
+        return used
 
     def save(self, path: Path) -> None:
         """Written to a temporary file of its own, then renamed over `path` in one step:
