@@ -32,6 +32,7 @@ from ingest.settings import IngestSettings
 from ingest.store.disk_full import ChromaCopy, DataDiskFull, ReadOnlyCollection, is_disk_full
 from ingest.store.keyword_index import DocumentKey, KeywordIndex, document_key
 from ingest.store.manifest import Manifest, StoredDocument
+from ingest.store.shared_use import SharedUse
 from ingest.text.acronyms import (
     DocumentDefinitions,
     Glossary,
@@ -125,7 +126,8 @@ class PaperIndex:
         # An embedded client never sees vectors another process adds after its first query
         # (its HNSW graph is built once), so it is re-opened when what is live changes.
         self._reopens_on_change = chroma_client is None and settings.chroma_mode == "embedded"
-        self._chroma_lock = threading.RLock()
+        self._chroma_lock = threading.RLock()  # the generation the client was opened at
+        self._chroma_users = SharedUse()
         self._client, self._copy = (
             (chroma_client, None) if chroma_client is not None else _open_chroma(settings)
         )
@@ -155,26 +157,35 @@ class PaperIndex:
 
     @contextmanager
     def _chroma(self) -> Iterator[Any]:
-        """The collection, for one call at a time, re-opened first when another process has
-        changed what is live since this one last looked (or, read from a copy while the disk
-        was full, once there is room). A write that fails for want of room raises
-        DataDiskFull."""
-        with self._chroma_lock:
-            generation = self.manifest.generation()
-            changed = self._reopens_on_change and generation != self._chroma_generation
-            if changed or (self._copy is not None and self._copy.worth_leaving()):
-                self._client.close()  # stops the stale system when no one else holds it
-                if self._copy is not None:
-                    self._copy.remove()
-                self._client, self._copy = _open_chroma(self.settings)
-                self._collection_now = self._open_collection()
-                self._chroma_generation = generation
+        """The collection, re-opened first when another process has changed what is live since
+        this one last looked (or, read from a copy while the disk was full, once there is
+        room). Calls run side by side; a re-open waits for them and runs alone. A write that
+        fails for want of room raises DataDiskFull."""
+        if self._chroma_stale():
+            with self._chroma_users.exclusive():
+                if self._chroma_stale():  # not re-opened by another thread meanwhile
+                    self._reopen_chroma()
+        with self._chroma_users.shared():
             try:
                 yield self._collection_now
             except Exception as error:
                 if is_disk_full(error, self.settings.chroma_path):
                     raise DataDiskFull() from error
                 raise
+
+    def _chroma_stale(self) -> bool:
+        changed = self._reopens_on_change and self.manifest.generation() != self._chroma_generation
+        return changed or (self._copy is not None and self._copy.worth_leaving())
+
+    def _reopen_chroma(self) -> None:
+        with self._chroma_lock:
+            generation = self.manifest.generation()  # first: a change after it is seen next
+            self._client.close()  # stops the stale system when no one else holds it
+            if self._copy is not None:
+                self._copy.remove()
+            self._client, self._copy = _open_chroma(self.settings)
+            self._collection_now = self._open_collection()
+            self._chroma_generation = generation
 
     def _saw_own_change(self) -> None:
         """After this process published or removed (one step of the generation), through the
