@@ -42,6 +42,19 @@ class IngestSettings(BaseSettings):
         " about one in a hundred true neighbours, differently in each process; 500 misses none"
         " on the sample corpus and costs well under a millisecond.",
     )
+    hnsw_max_neighbors: int = Field(
+        32,
+        ge=4,
+        description="Links per vector in the HNSW graph of a new index (Chroma's default 16)."
+        " At an archive's size (49k chunks) 16 found 0.955 of the exact ten nearest, 32 0.988;"
+        " fixed when the index is made.",
+    )
+    hnsw_ef_construction: int = Field(
+        400,
+        ge=10,
+        description="How widely each vector's links are looked for as a new index is built"
+        " (Chroma's default 100); fixed when the index is made.",
+    )
     chunk_max_tokens: int = Field(
         250,
         ge=64,

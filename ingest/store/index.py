@@ -139,11 +139,17 @@ class PaperIndex:
 
     def _open_collection(self) -> Any:
         # embedding_function=None: Chroma must never embed (its default downloads a model).
-        ef_search = self.settings.hnsw_ef_search
+        settings = self.settings
+        ef_search = settings.hnsw_ef_search
+        # How the graph is built applies to a new index only; Chroma keeps an existing one's.
+        graph = {
+            "max_neighbors": settings.hnsw_max_neighbors,
+            "ef_construction": settings.hnsw_ef_construction,
+        }
         collection = self._client.get_or_create_collection(
-            name=self.settings.collection,
+            name=settings.collection,
             embedding_function=None,
-            configuration={"hnsw": {"space": "cosine", "ef_search": ef_search}},
+            configuration={"hnsw": {"space": "cosine", "ef_search": ef_search, **graph}},
         )
         # A store made before the setting (or with another value) is searched as set now.
         hnsw = (collection.configuration_json or {}).get("hnsw") or {}
