@@ -23,6 +23,7 @@ progress on stderr. Prints figures, never passes or fails on them. Not for CI.
                             [--sample 500] [--rounds 2] [--seed 21] [--torch-threads N]
                             [--parse-workers N] [--embed-batch N] [--serve-workers N]
     python -m bench.archive --serve-only --data-dir DIR [--rounds 2] [--serve-workers N]
+                            [--serve-setting BOARDPAPERS_NAME=VALUE ...]
 
 Latency is measured on `boardpapers serve` itself, as it serves by default;
 `--serve-only` skips the ingest and times an index already in `--data-dir` at 1, 8 and 32
@@ -286,13 +287,14 @@ def serve_latency(
     client_counts: tuple[int, ...],
     workers: int,
     settle: float = 30.0,
+    served_settings: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """`/search` and `/ask` over real HTTP at each count of concurrent clients, from a real
     `boardpapers serve --workers N` over `data_dir` (a process of its own, as an officer's
     service runs; the clients, in this process, do not take its interpreter lock), after one
     warm-up pass, once `settle` seconds have let it finish loading. With the seconds to
     `/healthz` (cold start) and the server's peak RSS, its workers included."""
-    settings = {"BOARDPAPERS_WORKERS": str(workers)}
+    settings = {"BOARDPAPERS_WORKERS": str(workers), **(served_settings or {})}
     with tempfile.TemporaryDirectory(prefix="bench-archive-serve-") as tmp:
         log(f"[{label}] starting boardpapers serve ({workers} worker(s))…")
         with boardpapers_serving(
@@ -344,7 +346,10 @@ def measure_size(
     log(f"[{label}] raw embedder rate over {args.sample} chunk texts…")
     sample_n, raw_rate = raw_embed_rate(services, args.sample, args.seed)
     disk_mb = dir_size_mb(index.settings.data_dir)
-    served = serve_latency(label, index.settings.data_dir, args.rounds, (1, 8), args.serve_workers)
+    served = serve_latency(
+        label, index.settings.data_dir, args.rounds, (1, 8), args.serve_workers,
+        served_settings=served_settings(args.serve_setting),
+    )  # fmt: skip
     return {
         "label": label,
         "files": len(files),
@@ -454,6 +459,11 @@ def main(argv: list[str] | None = None) -> int:
         help="no ingest: time /search and /ask at 1, 8 and 32 clients on --data-dir's index",
     )  # fmt: skip
     parser.add_argument(
+        "--serve-setting", action="append", default=[], metavar="NAME=VALUE",
+        help="a setting of the served process, as its environment variable"
+        " (BOARDPAPERS_SERVE_EMBEDDING_INT8=true); repeatable",
+    )  # fmt: skip
+    parser.add_argument(
         "--serve-workers", type=int, default=1,
         help="worker processes of the `boardpapers serve` timed (default 1, its default)",
     )  # fmt: skip
@@ -463,7 +473,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve_only:
         if args.data_dir is None or not (args.data_dir / "manifest.sqlite3").exists():
             parser.error("--serve-only needs --data-dir holding an ingested index")
-        return serve_only(args.data_dir, args.rounds, args.serve_workers)
+        return serve_only(
+            args.data_dir, args.rounds, args.serve_workers, served_settings(args.serve_setting)
+        )
     if args.data_dir is not None and args.data_dir.exists() and any(args.data_dir.iterdir()):
         parser.error(f"{args.data_dir} is not empty: this bench measures a fresh ingest")
 
@@ -506,7 +518,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def serve_only(data_dir: Path, rounds: int, workers: int) -> int:
+def served_settings(pairs: list[str]) -> dict[str, str]:
+    """`--serve-setting NAME=VALUE` pairs as the served process's environment."""
+    return dict(pair.split("=", 1) for pair in pairs)
+
+
+def serve_only(
+    data_dir: Path, rounds: int, workers: int, settings: dict[str, str] | None = None
+) -> int:
     """Latency at 1, 8 and 32 clients on an index already ingested (the archive's, say)."""
     from service.container import build_services
 
@@ -514,10 +533,11 @@ def serve_only(data_dir: Path, rounds: int, workers: int) -> int:
     services = build_services(settings_for(data_dir))
     label = f"{services.index.chunk_count()} chunks"
     documents = len(services.index.documents())
-    served = serve_latency(label, data_dir, rounds, (1, 8, 32), workers)
+    served = serve_latency(label, data_dir, rounds, (1, 8, 32), workers, served_settings=settings)
     print_header(header)
+    chosen = "".join(f", {name}={value}" for name, value in (settings or {}).items())
     print(f"Index {data_dir} ({label}, {documents} documents); `boardpapers serve` with "
-          f"{workers} worker(s): ready in {served['cold_start_s']:.1f} s, peak RSS "
+          f"{workers} worker(s){chosen}: ready in {served['cold_start_s']:.1f} s, peak RSS "
           f"{served['rss_mb']:.0f} MB; "
           f"{len(QUESTIONS)} generic questions × {rounds} rounds per client.\n")  # fmt: skip
     print_latency(served["latency"])

@@ -142,7 +142,11 @@ def serving_app(settings: Settings | None = None) -> FastAPI:
     # The model's (hidden) progress bars would take a lock shared between processes, a named
     # semaphore that, in a worker, is reported as leaked when the server stops.
     tqdm.set_lock(threading.RLock())
-    embeddings = WarmingEmbeddings(settings.embedding_batch_size, settings.serve_embedding_threads)
+    embeddings = WarmingEmbeddings(
+        settings.embedding_batch_size,
+        settings.serve_embedding_threads,
+        int8=settings.serve_embedding_int8,
+    )
     app = create_app(settings, embeddings=embeddings)
     log.info("Warming up (model, keyword index)…")
     services: Services = app.state.services

@@ -24,12 +24,12 @@ log = logging.getLogger(__name__)
 
 
 class WarmingEmbeddings(Embeddings):
-    def __init__(self, batch_size: int, threads: int) -> None:
+    def __init__(self, batch_size: int, threads: int, int8: bool = False) -> None:
         self.full = BundledEmbeddings(batch_size=batch_size)
         self._light: LightEmbeddings | None = LightEmbeddings(batch_size=batch_size)
         self._fast: OnnxEmbeddings | None = None
         self.loaded = threading.Event()
-        self._batch_size, self._threads = batch_size, threads
+        self._batch_size, self._threads, self._int8 = batch_size, threads, int8
 
     def load_in_background(self) -> None:
         """Build the ONNX Runtime model in a thread of its own. Called once the service is
@@ -39,7 +39,9 @@ class WarmingEmbeddings(Embeddings):
 
     def _load(self) -> None:
         try:
-            fast = OnnxEmbeddings(batch_size=self._batch_size, threads=self._threads)
+            fast = OnnxEmbeddings(
+                batch_size=self._batch_size, threads=self._threads, int8=self._int8
+            )
             fast.embed_query("warm up")
         except Exception:  # the numpy model keeps answering; say why ONNX did not take over
             log.exception("Building the model on ONNX Runtime failed; reading on in numpy")

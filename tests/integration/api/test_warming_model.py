@@ -33,3 +33,20 @@ def test_a_starting_service_reads_in_numpy_then_on_onnx_runtime_with_the_same_ve
     queries = np.asarray(warming.embed_queries(TEXTS[:2]))
     assert np.abs(queries - np.asarray(embeddings.embed_queries(TEXTS[:2]))).max() < 1e-5
     assert warming.count_tokens(TEXTS[0]) == embeddings.count_tokens(TEXTS[0])
+
+
+def test_served_in_int8_the_vectors_stay_close_and_ranks_stay_sensible(
+    embeddings: BundledEmbeddings,
+) -> None:
+    """`serve_embedding_int8`: near the stored model's vectors, not equal to them (else the
+    quantized model was never used), and the question still nearest its own answer."""
+    expected = np.asarray(embeddings.embed_documents(TEXTS))
+    warming = WarmingEmbeddings(batch_size=4, threads=1, int8=True)
+    warming.load_in_background()
+    assert warming.loaded.wait(timeout=120), "the int8 model never took over"
+    quantized = np.asarray(warming.embed_documents(TEXTS))
+    closeness = (quantized * expected).sum(axis=1)
+    assert closeness.min() > 0.98
+    assert np.abs(quantized - expected).max() > 1e-4
+    question = np.asarray(warming.embed_query(TEXTS[0]))
+    assert int(np.argmax(expected[1:] @ question)) == 0  # the Board's own resolution
