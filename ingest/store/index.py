@@ -126,7 +126,7 @@ class PaperIndex:
         # An embedded client never sees vectors another process adds after its first query
         # (its HNSW graph is built once), so it is re-opened when what is live changes.
         self._reopens_on_change = chroma_client is None and settings.chroma_mode == "embedded"
-        self._chroma_lock = threading.RLock()  # the generation the client was opened at
+        self._chroma_lock = threading.RLock()  # guards which generation the client is of
         self._chroma_users = SharedUse()
         self._client, self._copy = (
             (chroma_client, None) if chroma_client is not None else _open_chroma(settings)
