@@ -348,7 +348,7 @@ def measure_size(
     disk_mb = dir_size_mb(index.settings.data_dir)
     served = serve_latency(
         label, index.settings.data_dir, args.rounds, (1, 8), args.serve_workers,
-        served_settings=served_settings(args.serve_setting),
+        served_settings=dict(args.serve_setting),
     )  # fmt: skip
     return {
         "label": label,
@@ -459,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
         help="no ingest: time /search and /ask at 1, 8 and 32 clients on --data-dir's index",
     )  # fmt: skip
     parser.add_argument(
-        "--serve-setting", action="append", default=[], metavar="NAME=VALUE",
+        "--serve-setting", action="append", default=[], metavar="NAME=VALUE", type=served_setting,
         help="a setting of the served process, as its environment variable"
         " (BOARDPAPERS_SERVE_EMBEDDING_INT8=true); repeatable",
     )  # fmt: skip
@@ -473,9 +473,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve_only:
         if args.data_dir is None or not (args.data_dir / "manifest.sqlite3").exists():
             parser.error("--serve-only needs --data-dir holding an ingested index")
-        return serve_only(
-            args.data_dir, args.rounds, args.serve_workers, served_settings(args.serve_setting)
-        )
+        return serve_only(args.data_dir, args.rounds, args.serve_workers, dict(args.serve_setting))
     if args.data_dir is not None and args.data_dir.exists() and any(args.data_dir.iterdir()):
         parser.error(f"{args.data_dir} is not empty: this bench measures a fresh ingest")
 
@@ -518,9 +516,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def served_settings(pairs: list[str]) -> dict[str, str]:
-    """`--serve-setting NAME=VALUE` pairs as the served process's environment."""
-    return dict(pair.split("=", 1) for pair in pairs)
+def served_setting(pair: str) -> tuple[str, str]:
+    """One `--serve-setting NAME=VALUE`, as an environment variable and its value."""
+    name, equals, value = pair.partition("=")
+    if not name.startswith("BOARDPAPERS_") or not equals:
+        raise argparse.ArgumentTypeError(
+            f"{pair!r}: give a setting as its variable and value, BOARDPAPERS_NAME=VALUE"
+        )
+    return name, value
 
 
 def serve_only(

@@ -49,7 +49,6 @@ def main(argv: list[str] | None = None) -> int:
     collection = make_chroma_client(index.settings).get_collection(index.settings.collection)
     stored = collection.get(include=["embeddings"])
     configuration = (collection.configuration_json or {}).get("hnsw") or {}
-    ids = np.asarray(stored["ids"])
     vectors = np.asarray(stored["embeddings"], dtype=np.float32)
     asked = np.asarray(index.embeddings.embed_documents(questions), dtype=np.float32)
     found: dict[int, list[float]] = {k: [] for k in KS}
@@ -66,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     print_header(header)
     graph = ", ".join(f"{name} {configuration.get(name)}" for name in
                       ("max_neighbors", "ef_construction", "ef_search"))  # fmt: skip
-    print(f"Index {args.data_dir}: {len(ids)} vectors; HNSW {graph}; {len(questions)} questions.\n")
+    print(f"Index {args.data_dir}: {len(vectors)} vectors; HNSW {graph}; "
+          f"{len(questions)} questions.\n")  # fmt: skip
     print("| k | share of the exact k nearest found: mean | lowest | questions with all |")
     print("|---|---|---|---|")
     for k in KS:

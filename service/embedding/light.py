@@ -1,5 +1,5 @@
 """The bundled all-MiniLM-L6-v2, run in numpy: for a one-shot `boardpapers ask` or `search`,
-and for a service's first seconds while sentence-transformers loads (`warming.py`).
+and for a service's first seconds while its ONNX Runtime model is built (`warming.py`).
 
 sentence-transformers brings torch, transformers, scikit-learn and scipy.stats with it: 6–10 s
 of imports and loading before the first vector on a 2-core machine, longer than the whole
@@ -10,7 +10,7 @@ sentence-transformers' to float32 rounding (max difference 2e-7; a test in
 tests/integration/cli/test_cli_service.py holds it), so rankings and answers are the same.
 
 For reading: `boardpapers ingest` keeps `BundledEmbeddings`, whose vectors are the ones stored.
-About a third slower a vector than torch on one thread, so a service moves to torch once loaded.
+About four times slower a question than ONNX Runtime, so a service moves to that once built.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 `WarmingEmbeddings` answers from `LightEmbeddings` (the model in numpy, loaded in ~0.1 s) while
 a background thread builds `OnnxEmbeddings` (the model on ONNX Runtime, ~2 s), then from that:
 about a quarter of numpy's time a question, and a third of torch's. All three give the same
-vectors to float32 rounding, so no ranking or answer changes when it moves over. Torch
+vectors to float32 rounding, so no ranking or answer changes when it moves over (with
+`serve_embedding_int8` the ONNX model's are close to them, not equal). Torch
 (`BundledEmbeddings`, 5-10 s of imports) is loaded only if the service itself reads a paper:
 its tokenizer counts word-pieces as ingest does.
 """
@@ -46,7 +47,8 @@ class WarmingEmbeddings(Embeddings):
         except Exception:  # the numpy model keeps answering; say why ONNX did not take over
             log.exception("Building the model on ONNX Runtime failed; reading on in numpy")
             return
-        self._fast, self._light = fast, None  # numpy's ~90 MB of weights go
+        self._fast = fast
+        self._light = None  # numpy's ~90 MB of weights go; `_now` relies on this order
         self.loaded.set()
         log.info("Embedding model running on ONNX Runtime")
 
@@ -59,10 +61,13 @@ class WarmingEmbeddings(Embeddings):
         return self.full.count_tokens(text)
 
     def _now(self) -> OnnxEmbeddings | LightEmbeddings:
-        fast, light = self._fast, self._light  # read once: the loader may swap them meanwhile
+        # Read in the reverse of the loader's order (it sets the fast model, then drops the
+        # numpy one): a numpy model found gone means the fast one is in place already.
+        light = self._light
+        fast = self._fast
         if fast is not None:
             return fast
-        assert light is not None  # dropped only once the fast model is in place
+        assert light is not None
         return light
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
